@@ -1,0 +1,220 @@
+"""Typed records that flow through the pipeline.
+
+documents → chunks → embeddings → index → retrieval → answer. Every record that points
+into a document does so by character offsets into ``Document.text`` (the *stored text*),
+so ``document.text[x.start:x.end]`` is always the exact string a record talks about.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DocumentKind = Literal["profile", "law", "constitution", "report", "other"]
+
+
+class Span(BaseModel):
+    """A half-open character range ``[start, end)`` in a document's stored text."""
+
+    start: int
+    end: int
+
+
+class Page(Span):
+    """One PDF page: its 1-based number and where its text stands in the stored text."""
+
+    number: int
+
+
+class Section(Span):
+    """A heading and the text it governs, up to the next heading of the same or higher level.
+
+    ``path`` is the list of titles from the outermost heading down to this one. ``kind`` says
+    what the heading is: "heading" (profile headings), "titulo", "capitulo", "seccion",
+    "transitorios", "footnotes", "key_sources" ...
+    """
+
+    title: str
+    level: int
+    path: list[str]
+    kind: str = "heading"
+
+
+class Article(Span):
+    """One article of a law: ``label`` as cited ("Artículo 8", "Artículo 11 Bis")."""
+
+    label: str
+    number: str = ""  # "8", "11 Bis", "3o" — normalised key for lookups
+    path: list[str] = Field(default_factory=list)  # Título/Capítulo path above it
+    transitory: bool = False
+
+
+class Footnote(Span):
+    """A footnote: its marker ("14"), its text span, and where its markers stand in the body."""
+
+    marker: str
+    refs: list[int] = Field(default_factory=list)  # offsets of the superscript markers
+
+
+class KeySource(BaseModel):
+    """One entry of a profile's KEY SOURCES bibliography."""
+
+    id: str  # stable id, e.g. "mgi-mexico-city-2022:ks:12"
+    author: str
+    year: str  # year label as printed: "2011a", "n.d."
+    title: str
+    url: str | None = None
+    start: int = 0
+    end: int = 0
+    document_id: str | None = None  # corpus document this entry is, when we hold it
+
+    @property
+    def label(self) -> str:
+        """The "Author | year | title" form used by the eval sets."""
+        return f"{self.author} | {self.year} | {self.title}"
+
+
+class Mention(Span):
+    """A passage's mention of an instrument ("Law on Migration (2011)") linked to Key Sources."""
+
+    text: str
+    key_source_ids: list[str] = Field(default_factory=list)
+    score: float = 0.0
+
+
+class DocumentMeta(BaseModel):
+    """Catalogue metadata for one document file."""
+
+    id: str
+    file: str  # path relative to the documents folder
+    title: str
+    kind: DocumentKind = "other"
+    language: str = "und"
+    jurisdiction: str | None = None
+    version: str | None = None
+    source_url: str | None = None
+    licence: str | None = None
+    sha256: str = ""
+
+
+class Document(BaseModel):
+    """A parsed document: its stored text once, and its structure as spans into it."""
+
+    meta: DocumentMeta
+    text: str
+    pages: list[Page] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+    articles: list[Article] = Field(default_factory=list)
+    footnotes: list[Footnote] = Field(default_factory=list)
+    key_sources: list[KeySource] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+class Chunk(Span):
+    """A retrievable passage: ``document.text[start:end] == text``."""
+
+    id: str  # "<doc id>:<n>"
+    document_id: str
+    text: str
+    section: list[str] = Field(default_factory=list)
+    article: str | None = None
+    page: int | None = None  # page where the chunk starts (PDFs)
+    page_end: int | None = None
+    footnotes: list[str] = Field(default_factory=list)  # markers referenced in the chunk
+    key_source_ids: list[str] = Field(default_factory=list)
+
+
+class DocumentRef(BaseModel):
+    """The short form of a document carried by citations and search hits."""
+
+    id: str
+    title: str
+    file: str
+    kind: str
+    language: str
+
+
+class KeySourceRef(BaseModel):
+    id: str
+    author: str
+    year: str
+    title: str
+    url: str | None = None
+    label: str
+    document_id: str | None = None
+
+
+class Passage(BaseModel):
+    """A ranked retrieval hit."""
+
+    chunk_id: str
+    text: str
+    document: DocumentRef
+    section: str
+    article: str | None = None
+    page: int | None = None
+    start: int
+    end: int
+    score: float
+
+
+class Citation(BaseModel):
+    """One numbered quote in an answer and where it stands."""
+
+    n: int
+    quote: str
+    document: DocumentRef
+    section: str
+    article: str | None = None
+    page: int | None = None
+    start: int
+    end: int
+    score: float
+    chunk_id: str
+    key_sources: list[KeySourceRef] = Field(default_factory=list)
+    footnotes: list[str] = Field(default_factory=list)  # footnote texts the quote relies on
+
+
+class Instrument(BaseModel):
+    """A law or instrument named in an answer to a "which laws ..." question."""
+
+    name: str
+    year: str | None = None
+    articles: list[str] = Field(default_factory=list)
+    citations: list[int] = Field(default_factory=list)  # citation numbers supporting it
+    key_sources: list[KeySourceRef] = Field(default_factory=list)
+    document_id: str | None = None
+
+
+class Answer(BaseModel):
+    """What the assistant says: quoted sentences with numbered citations, or a refusal."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+    retrieved: list[Passage] = Field(default_factory=list)
+    instruments: list[Instrument] = Field(default_factory=list)
+    coverage: list[str] = Field(default_factory=list)  # document ids searched
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class Turn(BaseModel):
+    """One earlier exchange of a conversation, sent as history."""
+
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(default="", max_length=20000)
+
+
+class Filters(BaseModel):
+    """Restrict retrieval to some documents, kinds or languages (all optional)."""
+
+    document: list[str] | None = None
+    kind: list[str] | None = None
+    language: list[str] | None = None

