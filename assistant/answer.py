@@ -1,0 +1,186 @@
+"""Answers: pick the sentences of the retrieved passages that answer the question, quote
+them verbatim with numbered citations, or refuse when the evidence is too weak.
+
+Evidence strength is the larger of two signals in [0, 1]:
+- *coverage*: the idf-weighted share of the question's content words found in a top
+  passage (a question about "Buenos Aires" finds no passage with those words);
+- *dense surprise*: how far the best passage's similarity stands above the corpus-wide
+  distribution of the question's similarities (a z-score squashed by a logistic), which
+  works across languages where words cannot overlap.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from .chunking import sentence_spans
+from .records import Chunk, Citation, Document, KeySourceRef, Passage
+from .retrieval import Hit
+from .text import tokenize
+
+_REFORM_NOTE = re.compile(
+    r"^\s*(?:(?:p[áa]rrafo|fracci[óo]n|art[íi]culo|inciso|apartado|denominaci[óo]n|cap[íi]tulo|"
+    r"t[íi]tulo|secci[óo]n|base|numeral|fe de erratas)[^\n]{0,80}(?:reformad|adicionad|derogad|"
+    r"recorrid)|(?:reforma|adici[óo]n|fe de erratas)[^\n]{0,40}DOF)",
+    re.IGNORECASE,
+)
+_DATE_NOTE = re.compile(r"\bDOF\s+\d{2}-\d{2}-\d{4}")
+
+
+class Scorer:
+    """idf weights from the BM25 index, for coverage and sentence scoring."""
+
+    def __init__(self, bm25) -> None:
+        vocab = getattr(bm25, "vocab_dict", {}) or {}
+        indptr = np.asarray(bm25.scores["indptr"])
+        frequencies = np.diff(indptr)
+        self.n = max(1, int(bm25.scores["num_docs"]))
+        self.df = {token: int(frequencies[i]) for token, i in vocab.items() if i < len(frequencies)}
+
+    def idf(self, token: str) -> float:
+        df = self.df.get(token, 0)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def coverage(self, query: list[str], passage: set[str]) -> float:
+        """Share of the query's idf mass whose words appear in the passage."""
+        unique = set(query)
+        total = sum(self.idf(t) for t in unique)
+        if total == 0:
+            return 0.0
+        return sum(self.idf(t) for t in unique if t in passage) / total
+
+
+def is_reform_note(text: str) -> bool:
+    """Editorial notes of official compilations ("Párrafo reformado DOF 04-05-2021")."""
+    return bool(_REFORM_NOTE.match(text)) or (len(text) < 90 and bool(_DATE_NOTE.search(text)))
+
+
+def evidence_strength(scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk]) -> float:
+    """How well the best passages support an answer, in [0, 1] (see module docstring)."""
+    if not hits:
+        return 0.0
+    coverage = max(scorer.coverage(query, set(tokenize(chunks[h.index].text))) for h in hits[:3])
+    best_z = max((h.dense_z for h in hits[:3]), default=0.0)
+    surprise = 1.0 / (1.0 + math.exp(-(best_z - 3.5) * 1.5)) if best_z else 0.0
+    return max(coverage, surprise)
+
+
+def passage_of(hit: Hit, chunk: Chunk, document: Document) -> Passage:
+    """A search hit in API form."""
+    return Passage(
+        chunk_id=chunk.id,
+        text=chunk.text,
+        document=document.ref(),
+        section=" › ".join(chunk.section),
+        article=chunk.article,
+        page=chunk.page,
+        start=chunk.start,
+        end=chunk.end,
+        score=round(hit.score, 6),
+    )
+
+
+def select_sentences(
+    scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk], documents: dict[str, Document],
+    max_quotes: int = 5, per_chunk: int = 2, passages: int = 6,
+) -> list[tuple[Hit, int, int, float]]:
+    """The best (hit, start, end, score) sentences of the top passages, best first."""
+    candidates: list[tuple[float, Hit, int, int]] = []
+    for rank, hit in enumerate(hits[:passages]):
+        chunk = chunks[hit.index]
+        text = documents[chunk.document_id].text
+        prior = 1.0 / (rank + 1)
+        for position, (start, end) in enumerate(sentence_spans(text, chunk.start, chunk.end)):
+            sentence = text[start:end]
+            if len(sentence) < 25 or is_reform_note(sentence) or not re.search(r"[a-záéíóú]{3}", sentence):
+                continue
+            overlap = scorer.coverage(query, set(tokenize(sentence)))
+            score = overlap + 0.35 * prior + 0.05 / (position + 1)
+            candidates.append((score, hit, start, end))
+    candidates.sort(key=lambda c: -c[0])
+    chosen: list[tuple[Hit, int, int, float]] = []
+    used: dict[int, int] = {}
+    seen: set[str] = set()
+    best = candidates[0][0] if candidates else 0.0
+    for score, hit, start, end in candidates:
+        if len(chosen) >= max_quotes or score < 0.55 * best:
+            break
+        key = " ".join(documents[chunks[hit.index].document_id].text[start:end].split()).lower()
+        if used.get(hit.index, 0) >= per_chunk or key in seen:
+            continue
+        used[hit.index] = used.get(hit.index, 0) + 1
+        seen.add(key)
+        chosen.append((hit, start, end, score))
+    return chosen
+
+
+def key_sources_for(document: Document, start: int, end: int, chunk: Chunk,
+                    by_document: dict[str, list[KeySourceRef]]) -> list[KeySourceRef]:
+    """Key Sources a quote relies on: instruments it (or its passage) mentions, or the
+    bibliography entries that *are* the quoted document."""
+    by_id = {ks.id: ks for ks in document.key_sources}
+    ids: list[str] = []
+    for lo, hi in ((start, end), (chunk.start, chunk.end)):
+        for mention in document.mentions:
+            if mention.start < hi and mention.end > lo:
+                ids.extend(i for i in mention.key_source_ids if i not in ids)
+        if ids:
+            break
+    refs = [key_source_ref(by_id[i]) for i in ids if i in by_id]
+    return refs or list(by_document.get(document.id, []))
+
+
+def key_source_ref(entry) -> KeySourceRef:
+    return KeySourceRef(id=entry.id, author=entry.author, year=entry.year, title=entry.title,
+                        url=entry.url, label=entry.label, document_id=entry.document_id)
+
+
+def footnotes_for(document: Document, start: int, end: int) -> list[str]:
+    """Texts of the footnotes whose markers stand inside the quote."""
+    return [
+        document.text[f.start : f.end]
+        for f in document.footnotes
+        if any(start <= ref < end + 3 for ref in f.refs)
+    ]
+
+
+def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: Chunk,
+                  document: Document, by_document: dict[str, list[KeySourceRef]]) -> Citation:
+    """A numbered citation whose quote is exactly ``document.text[start:end]``."""
+    quote = document.text[start:end]
+    if not quote or document.text[start:end] != quote:
+        raise AssertionError("citation quote must be a substring of the stored text")
+    return Citation(
+        n=n,
+        quote=quote,
+        document=document.ref(),
+        section=" › ".join(chunk.section),
+        article=chunk.article,
+        page=document.page_at(start),
+        start=start,
+        end=end,
+        score=round(score, 4),
+        chunk_id=chunk.id,
+        key_sources=key_sources_for(document, start, end, chunk, by_document),
+        footnotes=footnotes_for(document, start, end),
+    )
+
+
+def compose(citations: list[Citation]) -> str:
+    """The chat answer: each quote in typographic quotes, followed by its number."""
+    lines = ["According to the documents:"]
+    for citation in citations:
+        where = citation.document.title
+        if citation.article:
+            where += f", {citation.article}"
+        lines.append(f"“{citation.quote}” [{citation.n}] ({where})")
+    return "\n\n".join(lines)
+
+
+REFUSAL = (
+    "The documents do not answer this question. The closest passages found are listed "
+    "below; none of them supports an answer."
+)

@@ -1,0 +1,167 @@
+"""Documents → chunks: structure-aware, sentence-aligned, sized for the embedding model.
+
+A chunk never crosses a section or article boundary, starts and ends on sentence (or
+fracción/paragraph) boundaries, and stays under both a character budget and the embedding
+model's token limit (MiniLM silently cuts at 256 tokens). Offsets are exact:
+``document.text[chunk.start:chunk.end] == chunk.text``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from .records import Chunk, Document
+
+CHUNKER_VERSION = "3"
+
+# A sentence ends at . ! ? ; : followed by whitespace, unless the dot closes a common
+# abbreviation or an ordinal ("Art.", "No.", "1o."). Blank lines and line-initial list
+# labels (I., II., a), 1.) also start a new sentence.
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:art|arts|núm|num|no|fr|fracc|inc|lic|dr|dra|sr|sra|ing|etc|p|pp|vol|ed|cf|e\.g|"
+    r"i\.e|et al|st|mr|mrs|ms|u\.s|a\.c|s\.a|d\.f)|\b\d+o|\b\d+a|\b[A-Z])\.$",
+    re.IGNORECASE,
+)
+_END = re.compile(r"[.!?;:](?:[\"'”’»)\]]*)(?=\s)")
+_BLANK = re.compile(r"\n[ \t]*\n")
+_LIST_START = re.compile(
+    r"\n(?=[ \t]*(?:[IVXLC]+|[a-z]|\d{1,2})[.)](?:-[A-Z])?\s)|\n(?=[ \t]*[-•·]\s)"
+)
+_TRAILING_SPACE = re.compile(r"\s+$")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (absolute offsets, whitespace-trimmed) of ``text[start:end]``."""
+    end = len(text) if end is None else end
+    cuts = {start, end}
+    segment = text[start:end]
+    for match in _BLANK.finditer(segment):
+        cuts.add(start + match.end())
+    for match in _LIST_START.finditer(segment):
+        cuts.add(start + match.end())
+    for match in _END.finditer(segment):
+        head = segment[max(0, match.start() - 12) : match.end()]
+        if _ABBREVIATIONS.search(head.rstrip("\"'”’»)]")):
+            continue
+        cuts.add(start + match.end())
+    spans = []
+    ordered = sorted(cuts)
+    for left, right in zip(ordered, ordered[1:]):
+        left, right = _trim(text, left, right)
+        if right > left:
+            spans.append((left, right))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _units(document: Document) -> list[tuple[int, int]]:
+    """Spans between consecutive structure boundaries (sections, articles)."""
+    cuts = {0, len(document.text)}
+    for span in [*document.sections, *document.articles]:
+        cuts.add(span.start)
+        cuts.add(span.end)
+    ordered = sorted(c for c in cuts if 0 <= c <= len(document.text))
+    return [(a, b) for a, b in zip(ordered, ordered[1:]) if b > a]
+
+
+def _pieces(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
+    """Sentences of a unit; a sentence longer than ``max_chars`` is cut at whitespace."""
+    for left, right in sentence_spans(text, start, end):
+        while right - left > max_chars:
+            cut = text.rfind(" ", left + max_chars // 2, left + max_chars)
+            cut = cut if cut > left else left + max_chars
+            a, b = _trim(text, left, cut)
+            if b > a:
+                yield a, b
+            left, _ = _trim(text, cut, right)
+        if right > left:
+            yield left, right
+
+
+def context_header(document: Document, chunk: Chunk) -> str:
+    """Title, section path and article: prepended to the chunk text for embedding/BM25."""
+    parts = [document.meta.title]
+    if chunk.section:
+        parts.append(" › ".join(chunk.section[-2:]))
+    if chunk.article:
+        parts.append(chunk.article)
+    return " — ".join(parts)
+
+
+def embedding_text(document: Document, chunk: Chunk) -> str:
+    """What the embedder and BM25 see for a chunk: its context header, then its text."""
+    return f"{context_header(document, chunk)}\n{chunk.text}"
+
+
+def chunk_document(
+    document: Document,
+    max_chars: int = 700,
+    min_chars: int = 120,
+    count_tokens: Callable[[str], int] | None = None,
+    max_tokens: int | None = None,
+) -> list[Chunk]:
+    """Split a document into chunks that respect its structure and the token limit."""
+    text = document.text
+    chunks: list[Chunk] = []
+    for unit_start, unit_end in _units(document):
+        section = document.section_at(unit_start)
+        article = document.article_at(unit_start)
+        path = list(section.path) if section else []
+        label = article.label if article else None
+        group: list[tuple[int, int]] = []
+
+        def flush() -> None:
+            if not group:
+                return
+            start, end = group[0][0], group[-1][1]
+            chunk = Chunk(
+                id=f"{document.id}:{len(chunks)}",
+                document_id=document.id,
+                start=start,
+                end=end,
+                text=text[start:end],
+                section=path,
+                article=label,
+                page=document.page_at(start),
+                page_end=document.page_at(max(start, end - 1)),
+            )
+            if count_tokens and max_tokens and len(group) > 1:
+                if count_tokens(embedding_text(document, chunk)) > max_tokens:
+                    # Too many tokens: split the group in two and retry each half.
+                    half = len(group) // 2
+                    first, second = group[:half], group[half:]
+                    group.clear()
+                    group.extend(first)
+                    flush()
+                    group.extend(second)
+                    flush()
+                    return
+            chunks.append(chunk)
+            group.clear()
+
+        for left, right in _pieces(text, unit_start, unit_end, max_chars):
+            if group and right - group[0][0] > max_chars:
+                flush()
+            group.append((left, right))
+        flush()
+    return _merge_small(document, chunks, min_chars)
+
+
+def _merge_small(document: Document, chunks: list[Chunk], min_chars: int) -> list[Chunk]:
+    """Drop heading-only fragments: chunks under ``min_chars`` with no sentence in them."""
+    kept = [
+        chunk
+        for chunk in chunks
+        if len(chunk.text) >= min_chars or re.search(r"[a-záéíóúñ]{3,}[^\n]*[.;:]", chunk.text)
+    ]
+    for number, chunk in enumerate(kept):
+        chunk.id = f"{document.id}:{number}"
+    return kept

@@ -1,0 +1,216 @@
+"""The `mgi` command: build, ask, search, serve, documents (and eval)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .settings import Settings, get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="MGI Assistant: cited answers from migration-governance documents.")
+
+DocsOption = typer.Option(None, "--documents", help="Documents folder (default: settings / MGI_DOCUMENTS_DIR).")
+IndexOption = typer.Option(None, "--index", help="Index folder (default: settings / MGI_INDEX_DIR).")
+
+
+def _settings(documents: Optional[Path], index: Optional[Path], **extra) -> Settings:
+    return get_settings(documents_dir=documents, index_dir=index, **extra)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print an error naming the problem and exit non-zero (no traceback)."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _open(settings: Settings):
+    from .core import Assistant
+    from .index import IndexProblem
+
+    try:
+        return Assistant.open(settings)
+    except IndexProblem as error:
+        fail(str(error))
+
+
+@app.command()
+def build(
+    documents: Optional[Path] = DocsOption,
+    index: Optional[Path] = IndexOption,
+    embedder: list[str] = typer.Option(None, "--embedder", help="Backend(s) to embed with (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Build or update the index (only changed documents are re-read and re-embedded)."""
+    from .catalog import CatalogError
+    from .index import IndexProblem, build_index
+
+    settings = _settings(documents, index, embedder=embedder[0] if embedder else None)
+    try:
+        report = build_index(settings, progress=not quiet, backends=embedder or None)
+    except (IndexProblem, CatalogError, ValueError) as error:
+        fail(str(error))
+    for item in report.skipped:
+        typer.secho(f"skipped {item['file']}: {item['reason']}", fg=typer.colors.YELLOW, err=True)
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(
+        f"indexed {len(report.documents)} documents ({len(report.reused)} unchanged), "
+        f"{report.chunks} chunks, skipped {len(report.skipped)} in {report.seconds:.1f}s "
+        f"→ {report.index_dir}"
+    )
+
+
+def _print_citations(answer) -> None:
+    width = 88
+    if answer.refused:
+        typer.secho(answer.answer, bold=True)
+        typer.echo("\nClosest passages:")
+        for passage in answer.retrieved[:3]:
+            typer.echo(textwrap.fill(" ".join(passage.text.split())[:400], width, initial_indent="  ", subsequent_indent="  "))
+            typer.secho(f"  — {passage.document.title}" + (f", {passage.article}" if passage.article else "")
+                        + (f", p. {passage.page}" if passage.page else ""), dim=True)
+        return
+    for citation in answer.citations:
+        quote = " ".join(citation.quote.split())
+        typer.echo(textwrap.fill(f"“{quote}” [{citation.n}]", width))
+        typer.echo()
+    typer.secho("Sources", bold=True)
+    for citation in answer.citations:
+        where = [citation.document.title]
+        if citation.section:
+            where.append(citation.section)
+        if citation.article:
+            where.append(citation.article)
+        if citation.page:
+            where.append(f"p. {citation.page}")
+        typer.echo(f"[{citation.n}] " + " · ".join(where) + f"  (chars {citation.start}-{citation.end})")
+        for source in citation.key_sources:
+            typer.secho(f"     Key Source: {source.label}", dim=True)
+    for instrument in answer.instruments:
+        typer.echo(f"• {instrument.name}" + (f" ({instrument.year})" if instrument.year else ""))
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question."),
+    as_json: bool = typer.Option(False, "--json", help="Print exactly the /api/ask JSON."),
+    k: Optional[int] = typer.Option(None, "-k", help="Passages to retrieve (1-50)."),
+    document: list[str] = typer.Option(None, "--document", help="Only these document ids."),
+    kind: list[str] = typer.Option(None, "--kind", help="Only these kinds (profile, law, constitution)."),
+    language: list[str] = typer.Option(None, "--language", help="Only these languages (en, es)."),
+    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or bm25."),
+    documents: Optional[Path] = DocsOption,
+    index: Optional[Path] = IndexOption,
+) -> None:
+    """Ask a question; answers are verbatim quotes with numbered sources."""
+    from .core import QuestionError
+    from .records import Filters
+    from .retrieval import FilterError
+
+    assistant = _open(_settings(documents, index))
+    filters = Filters(document=document or None, kind=kind or None, language=language or None) \
+        if (document or kind or language) else None
+    try:
+        answer = assistant.ask(question, k=k, filters=filters, retriever=retriever)
+    except (QuestionError, FilterError) as error:
+        fail(str(error))
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+    else:
+        _print_citations(answer)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Search terms or a question."),
+    as_json: bool = typer.Option(False, "--json", help="Print the /api/search JSON."),
+    k: Optional[int] = typer.Option(None, "-k"),
+    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or bm25."),
+    documents: Optional[Path] = DocsOption,
+    index: Optional[Path] = IndexOption,
+) -> None:
+    """Ranked passages for a query."""
+    from .core import QuestionError
+    from .retrieval import FilterError
+
+    assistant = _open(_settings(documents, index))
+    try:
+        passages = assistant.search(query, k=k, retriever=retriever)
+    except (QuestionError, FilterError) as error:
+        fail(str(error))
+    if as_json:
+        typer.echo(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
+        return
+    for rank, passage in enumerate(passages, 1):
+        where = " · ".join(x for x in [passage.document.title, passage.section, passage.article or "",
+                                       f"p. {passage.page}" if passage.page else ""] if x)
+        typer.secho(f"{rank}. {where}  [{passage.score:.4f}]", bold=True)
+        typer.echo(textwrap.fill(" ".join(passage.text.split())[:500], 88, initial_indent="   ", subsequent_indent="   "))
+
+
+@app.command()
+def documents(
+    documents: Optional[Path] = DocsOption,
+    index: Optional[Path] = IndexOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List the indexed documents."""
+    assistant = _open(_settings(documents, index))
+    rows = [
+        {"id": d.id, "title": d.meta.title, "kind": d.meta.kind, "language": d.meta.language,
+         "pages": len(d.pages), "articles": len(d.articles), "sections": len(d.sections)}
+        for d in assistant.documents.values()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        typer.echo(f"{row['id']:<24} {row['kind']:<13} {row['language']:<3} {row['title']}")
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, "--host"),
+    port: Optional[int] = typer.Option(None, "--port"),
+    workers: int = typer.Option(1, "--workers", help="Worker processes (each loads the model after fork)."),
+    documents: Optional[Path] = DocsOption,
+    index: Optional[Path] = IndexOption,
+) -> None:
+    """Serve the API and web chat (http://127.0.0.1:8000 by default)."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(documents, index, host=host, port=port)
+    # Workers re-read settings from the environment, so pass overrides through it.
+    os.environ["MGI_DOCUMENTS_DIR"] = str(settings.documents_dir)
+    os.environ["MGI_INDEX_DIR"] = str(settings.index_dir)
+    _open(settings)  # fail fast with a clear message if the index is missing or stale
+    typer.echo(f"serving on http://{settings.host}:{settings.port}", err=True)
+    uvicorn.run("assistant.api:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=workers, log_level="warning")
+
+
+def _register_optional() -> None:
+    try:
+        from .evaluation.command import register
+    except ImportError:
+        return
+    register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""An on-disk embedding cache keyed by (model, sha256 of the text embedded).
+
+Rebuilds re-embed only chunks whose text changed. SQLite (stdlib) keeps it one file,
+safe to interrupt: a killed build loses at most the batch being written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+def text_key(text: str) -> str:
+    """Cache key of one text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors by (model name, text hash); ``embed`` fills misses through a callback."""
+
+    def __init__(self, path: Path, model: str, dim: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path))
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vector BLOB, "
+            "PRIMARY KEY (model, key))"
+        )
+        self.model = model
+        self.dim = dim
+        self.hits = 0
+        self.misses = 0
+
+    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for offset in range(0, len(keys), 500):
+            batch = keys[offset : offset + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT key, vector FROM vectors WHERE model = ? AND key IN ({marks})",
+                [self.model, *batch],
+            )
+            for key, blob in rows:
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if vector.shape == (self.dim,):
+                    found[key] = vector
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+            [(self.model, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in items.items()],
+        )
+        self._db.commit()
+
+    def embed(
+        self,
+        texts: list[str],
+        encode: Callable[[list[str]], np.ndarray],
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Vectors for ``texts`` in order: cached ones read, the rest encoded and stored."""
+        keys = [text_key(text) for text in texts]
+        found = self.get_many(sorted(set(keys)))
+        self.hits += sum(1 for key in keys if key in found)
+        if progress:
+            progress(sum(1 for key in keys if key in found))
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        seen: set[str] = set()
+        todo = [i for i in missing if not (keys[i] in seen or seen.add(keys[i]))]
+        self.misses += len(todo)
+        for offset in range(0, len(todo), batch_size):
+            batch = todo[offset : offset + batch_size]
+            vectors = encode([texts[i] for i in batch])
+            fresh = {keys[i]: vectors[j] for j, i in enumerate(batch)}
+            self.put_many(fresh)
+            found.update(fresh)
+            if progress:
+                progress(len(batch))
+        if progress and len(missing) > len(todo):
+            progress(len(missing) - len(todo))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[key] for key in keys]).astype(np.float32)
+
+    def close(self) -> None:
+        self._db.close()

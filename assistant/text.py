@@ -1,0 +1,48 @@
+"""Text normalisation and the BM25 tokenizer, shared by indexing, retrieval and answers."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, NFKC: "Migración" → "migracion"."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def normalise(text: str) -> str:
+    """Comparison form for quotes and evidence: NFKC, straight quotes, no * or _, collapsed
+    whitespace, case-folded."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = text.replace("*", "").replace("_", "")
+    return " ".join(text.split()).casefold()
+
+
+@functools.cache
+def stopwords() -> frozenset[str]:
+    """English and Spanish stop words (from bm25s), accent-folded."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_SPANISH
+
+    words = set(STOPWORDS_EN_PLUS) | set(STOPWORDS_SPANISH)
+    return frozenset(fold(word) for word in words)
+
+
+def _stem(token: str) -> str:
+    """A light plural stripper shared by English and Spanish ("migrantes" → "migrante")."""
+    if len(token) > 4 and token.endswith("es") and token[-3] not in "aeiou":
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: folded words, stop words dropped, plurals lightly stemmed."""
+    stop = stopwords()
+    return [_stem(word) for word in _WORD.findall(fold(text)) if word not in stop]
