@@ -49,3 +49,62 @@ def output_dir() -> Path:
     """Folder for screenshots, reports and other test artefacts."""
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+SUBSET = ("mgi-mexico-city-2022", "ley-migracion", "ley-refugiados")
+
+
+def make_documents_dir(target: Path, ids=SUBSET) -> Path:
+    """A documents folder holding a real subset of the corpus, with its catalogue."""
+    import json
+    import shutil
+
+    catalog = json.loads((DOCUMENTS / "catalog.json").read_text(encoding="utf-8"))
+    target.mkdir(parents=True, exist_ok=True)
+    kept = {}
+    for rel, entry in catalog.items():
+        if entry["id"] in ids:
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(DOCUMENTS / rel, target / rel)
+            kept[rel] = entry
+    (target / "catalog.json").write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def built_index_settings(tmp_path_factory):
+    """Settings for a real index (MiniLM + FAISS + BM25) built from a real corpus subset:
+    the MGI profile, the Ley de Migración and the refugee law. The embedding cache lives in
+    the repo's .cache/ so reruns are quick."""
+    from assistant.index import build_index
+    from assistant.settings import get_settings
+
+    base = tmp_path_factory.mktemp("corpus")
+    settings = get_settings(
+        documents_dir=make_documents_dir(base / "documents"),
+        index_dir=base / "index",
+        cache_dir=ROOT / ".cache",
+        database=base / "conversations.sqlite3",
+        embedder="sentence-transformers",
+    )
+    build_index(settings, progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(built_index_settings):
+    """An opened Assistant over the built subset index."""
+    from assistant.core import Assistant
+
+    return Assistant.open(built_index_settings)
+
+
+@pytest.fixture(scope="session")
+def client(built_index_settings, assistant):
+    """The real FastAPI app, driven through its HTTP client."""
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+
+    with TestClient(create_app(built_index_settings, assistant)) as test_client:
+        yield test_client
