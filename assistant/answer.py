@@ -58,11 +58,33 @@ def is_reform_note(text: str) -> bool:
     return bool(_REFORM_NOTE.match(text)) or (len(text) < 90 and bool(_DATE_NOTE.search(text)))
 
 
-def evidence_strength(scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk]) -> float:
-    """How well the best passages support an answer, in [0, 1] (see module docstring)."""
+_NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
+
+
+def unknown_names(scorer: Scorer, question: str) -> list[str]:
+    """Capitalised words inside the question (names: "Buenos Aires", "France") that occur
+    nowhere in the corpus."""
+    missing = []
+    for word in _NAME.findall(question):
+        tokens = tokenize(word)
+        if tokens and all(scorer.df.get(t, 0) == 0 for t in tokens):
+            missing.append(word)
+    return missing
+
+
+def evidence_strength(
+    scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk], question: str = ""
+) -> float:
+    """How well the best passages support an answer, in [0, 1] (see module docstring).
+
+    A question naming something the corpus never mentions is judged on word coverage
+    alone, halved: semantic similarity cannot vouch for a place or body the documents lack.
+    """
     if not hits:
         return 0.0
     coverage = max(scorer.coverage(query, set(tokenize(chunks[h.index].text))) for h in hits[:3])
+    if question and unknown_names(scorer, question):
+        return coverage / 2
     best_z = max((h.dense_z for h in hits[:3]), default=0.0)
     surprise = 1.0 / (1.0 + math.exp(-(best_z - 3.5) * 1.5)) if best_z else 0.0
     return max(coverage, surprise)

@@ -145,7 +145,7 @@ class Assistant:
         question = self.check(question, k, history)
         query, hits = self._hits(question, history, k, filters, retriever, embedder)
         retrieved_at = time.perf_counter()
-        strength = evidence_strength(self.scorer, query.tokens, hits, self.chunks)
+        strength = evidence_strength(self.scorer, query.tokens, hits, self.chunks, question)
         retrieved = [self._passage(hit) for hit in hits]
         coverage = sorted(self._filtered_documents(filters) if filters else self.documents)
         refused = strength < self.settings.refusal_threshold

@@ -38,7 +38,7 @@ _KEYWORD = r"(?:ART[ÍI]CULO|Art[íi]culo|Art\.)"
 
 _NUMERIC_HEAD = re.compile(
     rf"{_KEYWORD}\s*(?P<n>\d+)(?P<o>\s?[oº°]{_NOT_LETTER})?"
-    rf"(?P<suf>(?:[\s-]+{_LATIN}{_NOT_LETTER}|-[A-Z]{_NOT_LETTER})"
+    rf"(?P<suf>\.?(?:[\s-]+{_LATIN}{_NOT_LETTER}|-[A-Z]{_NOT_LETTER})"
     rf"(?:[\s-]+(?:{_LATIN}|\d{{1,3}}|[A-Z]){_NOT_LETTER})*)?"
     rf"(?P<term>{_TERM})",
     re.IGNORECASE,
@@ -54,33 +54,43 @@ _STRUCT = re.compile(
     re.IGNORECASE,
 )
 _KIND_RANK = {"libro": 0, "titulo": 1, "capitulo": 2, "seccion": 3}
-_TRANSITORY = re.compile(r"(?:ART[ÍI]CULOS?\s+)?TRANSITORI[OA]S?(?P<rest>.*)$", re.IGNORECASE)
-_DECREE = re.compile(r"DECRETO\s+(?:por|que|mediante|n[úu]mero|no\.)\b", re.IGNORECASE)
+_TRANSITORY = re.compile(
+    r"(?:(?:ART[ÍI]CULOS?|DISPOSICIONES)\s+)?TRANSITORI[OA]S?(?P<rest>.*)$", re.IGNORECASE
+)
+_SPACED = re.compile(r"(?:[A-ZÁÉÍÓÚÑ] ){4,}[A-ZÁÉÍÓÚÑ][.:]?")
+_DECREE = re.compile(r"DECRETO\s+(?:por|POR|que|QUE|mediante|MEDIANTE|n[úu]mero|N[ÚU]MERO|No\.)\b")
 
 _REFORM_SUBJECT = (
     r"(?:p[áa]rrafos?|fracci[óo]n|fracciones|art[íi]culos?|incisos?|subincisos?|apartados?"
-    r"|bases?|numerales?|cap[íi]tulos?|t[íi]tulos?|secci[óo]n|secciones|libros?|denominaci[óo]n"
-    r"|encabezado|sustancia|[úu]ltimo\s+p[áa]rrafo|fe\s+de\s+erratas|reforma|nota)"
+    r"|bases?|numeral(?:es)?|cap[íi]tulos?|t[íi]tulos?|secci[óo]n|secciones|libros?|denominaci[óo]n"
+    r"|encabezado|sustancia|[úu]ltimo\s+p[áa]rrafo)"
 )
 _REFORM_VERB = (
     r"(?:reformad|adicionad|derogad|recorrid|reubicad|declarad|publicad|abrogad|original"
     r"|derog[óo]|elimin[óo]|erratas|modificad|reformó|adicionó)"
 )
 _REFORM_NOTE = re.compile(
-    rf"^\(?{_REFORM_SUBJECT}\b.{{0,80}}?{_REFORM_VERB}", re.IGNORECASE
+    rf"^\(?{_REFORM_SUBJECT}\b.{{0,45}}?{_REFORM_VERB}", re.IGNORECASE
 )
 _REFORM_SOURCE = re.compile(
     r"\b(?:DOF|D\.O\.F\.|G\.O\.|GOCDMX|P\.O\.E?\.?|POE|gaceta|peri[óo]dico\s+oficial)\b"
     r"|\d{1,2}-\d{1,2}-\d{4}|\d{1,2}\s+de\s+\w+\s+de\s+\d{4}",
     re.IGNORECASE,
 )
-_REFORM_TAIL = re.compile(
-    rf"^\(?(?:DOF\s+\d|\d{{2}}-\d{{2}}-\d{{4}}|\(?antes\b|{_REFORM_VERB}\w*\s+(?:DOF|\d))",
+_REFORM_LEAD = re.compile(
+    r"^(?:fe\s+de\s+erratas|reforma\s+(?:DOF|publicada)|[úu]ltima\s+reforma|nota\s*:"
+    r"|\((?:reformad|adicionad|derogad)\w*)",
+    re.IGNORECASE,
+)
+_REFORM_TAIL = re.compile(  # wrapped continuation lines of a long note
+    r"^(?:\(antes\b|DOF\s+\d|(?:\d{1,2}-\d{1,2}-\d{4}[\s,y]*)+\)?\.?$"
+    rf"|{_REFORM_VERB}\w*\s+DOF\b)",
     re.IGNORECASE,
 )
 _FRACCION = re.compile(
     r"(?P<label>(?P<roman>[IVXLC]+)(?P<suf>-[A-ZÑ]|\s+Bis)?)\s*\.-?(?:\s+|$)"
 )
+_CANONICAL_ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 
 
@@ -91,7 +101,9 @@ def is_reform_note(line: str) -> bool:
         return False
     if _REFORM_TAIL.match(line):
         return True
-    return bool(_REFORM_NOTE.match(line) and _REFORM_SOURCE.search(line))
+    return bool(
+        (_REFORM_NOTE.match(line) or _REFORM_LEAD.match(line)) and _REFORM_SOURCE.search(line)
+    )
 
 
 @dataclass
@@ -129,12 +141,13 @@ def _article_head(line: str, following: str, ordinals: bool, bare: bool) -> tupl
         return None
     match = _NUMERIC_HEAD.match(line)
     if match and _rest_ok(line, match, following):
-        suffix = " ".join(
+        suffix = (match["suf"] or "").lstrip(".")
+        letter = suffix[:2] if re.fullmatch(r"-[A-Z]", suffix[:2]) and not suffix[2:3].isalpha() else ""
+        words = [
             word.capitalize() if re.fullmatch(_LATIN, word, re.IGNORECASE) else word
-            for word in (match["suf"] or "").replace("-", " - ").split()
-        ).replace(" - ", "-")
-        number = match["n"] + ("o" if match["o"] else "") + (" " + suffix if suffix else "")
-        number = number.replace(" -", "-")
+            for word in re.split(r"[\s-]+", suffix[len(letter):]) if word
+        ]
+        number = match["n"] + ("o" if match["o"] else "") + letter + "".join(" " + w for w in words)
         return f"Artículo {number}", number
     if not ordinals:
         return None
@@ -166,13 +179,21 @@ def _struct_head(line: str) -> tuple[str, str] | None:
     return kind, line
 
 
-def _is_transitory_head(line: str) -> bool:
+def _transitory_rest(line: str) -> str | None:
+    """For a transitorios heading, the text after "TRANSITORIOS" ("" when bare); else None."""
+    if _SPACED.fullmatch(line):
+        line = line.replace(" ", "")  # "T R A N S I T O R I O S"
     match = _TRANSITORY.match(line) if line[:1].isupper() else None
     if not match:
-        return False
-    rest = match["rest"].strip()
-    letters = [c for c in line if c.isalpha()]
-    return not rest.strip(".:-– ") or all(c.isupper() for c in letters)
+        return None
+    rest = match["rest"].strip(".:-–— ")
+    if rest and not all(c.isupper() for c in line if c.isalpha()):
+        return None  # "Transitorio del Decreto por el que ..." in prose
+    return rest
+
+
+def _is_transitory_head(line: str) -> bool:
+    return _transitory_rest(line) is not None
 
 
 def _heading_names(lines: list[_Line], i: int, limit: int, upper_only: bool = False) -> int:
@@ -231,7 +252,7 @@ def read_law_pdf(document: Document) -> Document:
             i = j
             continue
         if not in_main and _is_transitory_head(line):
-            bare = not _TRANSITORY.match(line)["rest"].strip(".:-– ")
+            bare = not _transitory_rest(line)
             j = _heading_names(lines, i, 8, upper_only=True) if not bare else i + 1
             title = " ".join(lines[k].text for k in range(i, j))
             rank = 12 if (bare and decree_open) else 10
@@ -309,6 +330,7 @@ def _build_sections(
     paths: dict[int, list[str]] = {}
     stack: list[tuple[int, Section]] = []  # (rank, section)
     for index, (i, rank, kind, title, _) in enumerate(heads):
+        title = " ".join(title.split())
         if i >= zone and (not stack or stack[0][0] < 10):
             stack = []  # the transitory zone starts afresh
         while stack and stack[-1][0] >= rank:
@@ -369,6 +391,9 @@ def article_at(document: Document, offset: int) -> Article | None:
 
 
 def _roman_value(roman: str) -> int:
+    """Value of a well-formed roman numeral up to 399, else 0."""
+    if not _CANONICAL_ROMAN.fullmatch(roman):
+        return 0
     total = 0
     for k, char in enumerate(roman):
         value = _ROMAN[char]
@@ -392,8 +417,7 @@ def fraccion_spans(document: Document, article: Article) -> list[tuple[str, int,
         match = _FRACCION.match(stripped)
         if match and pos != article.start:
             value = _roman_value(match["roman"])
-            valid = match["roman"] == "I" * value or _roman_value(match["roman"]) > 0
-            if valid and (value in (previous + 1, 1) or (value == previous and match["suf"])):
+            if value and (value in (previous + 1, 1) or (value == previous and match["suf"])):
                 found.append((match["label"].replace("  ", " "), pos + len(raw) - len(stripped)))
                 previous = value
         pos += len(raw) + 1
