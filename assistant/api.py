@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .core import Assistant, QuestionError
 from .index import IndexProblem
+from .limits import install_limits
 from .records import Answer, Filters, Passage, Turn
 from .retrieval import FilterError
 from .settings import Settings, get_settings
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     app.state.assistant = assistant
     app.state.settings = settings
+    install_limits(app, settings)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(_, error: RequestValidationError):
@@ -221,4 +223,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     from .web import router as web_router
 
     app.include_router(web_router)
+    from fastapi.staticfiles import StaticFiles
+
+    from .chat_api import router as chat_router
+    from .settings import ROOT
+
+    app.include_router(chat_router)
+    app.mount("/static", StaticFiles(directory=str(ROOT / "web" / "static")), name="static")
     return app

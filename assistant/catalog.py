@@ -81,10 +81,12 @@ def _guess_title(path: Path) -> str:
             pass
     else:
         try:
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            from .readers import read_text_file
+
+            for line in read_text_file(path)[0].splitlines():
                 if line.strip():
                     return line.strip().lstrip("#").strip()[:200]
-        except OSError:
+        except Exception:  # noqa: BLE001 - unreadable text falls back to the file name (the reader reports why)
             pass
     return path.stem.replace("_", " ").replace("-", " ")
 

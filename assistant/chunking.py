@@ -28,7 +28,7 @@ _BLANK = re.compile(r"\n[ \t]*\n")
 _LIST_START = re.compile(
     r"\n(?=[ \t]*(?:[IVXLC]+|[a-z]|\d{1,2})[.)](?:-[A-Z])?\s)|\n(?=[ \t]*[-•·]\s)"
 )
-_TRAILING_SPACE = re.compile(r"\s+$")
+_LABEL_END = re.compile(r"(?:^|\n)[ \t]*(?:[IVXLC]+|[a-z]|\d{1,3})(?:-[A-Z])?[.)]$")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -42,7 +42,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         cuts.add(start + match.end())
     for match in _END.finditer(segment):
         head = segment[max(0, match.start() - 12) : match.end()]
-        if _ABBREVIATIONS.search(head.rstrip("\"'”’»)]")):
+        if _ABBREVIATIONS.search(head.rstrip("\"'”’»)]")) or _LABEL_END.search(head):
             continue
         cuts.add(start + match.end())
     spans = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -20,6 +21,10 @@ from .index import IndexProblem, load_index, stale_documents
 from .records import Answer, Document, Filters, KeySourceRef, Passage, Turn
 from .retrieval import FilterError, Retriever, contextualise
 from .settings import Settings
+
+
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 except tab, LF, CR
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: JSON "\ud800" escapes, bad argv bytes
 
 
 class QuestionError(ValueError):
@@ -100,6 +105,14 @@ class Assistant:
             raise QuestionError("question is empty")
         if "\x00" in question:
             raise QuestionError("question contains a NUL character")
+        bad = _CONTROL.search(question)
+        if bad:
+            raise QuestionError(f"question contains a control character (U+{ord(bad.group()):04X})")
+        bad = _SURROGATE.search(question)
+        if bad:
+            raise QuestionError(
+                f"question contains an unpaired surrogate (U+{ord(bad.group()):04X}): not valid UTF-8 text"
+            )
         if len(question) > self.settings.max_question_chars:
             raise QuestionError(
                 f"question is {len(question)} characters; the limit is {self.settings.max_question_chars}"

@@ -90,10 +90,10 @@ def _previous(index_dir: Path) -> tuple[dict, dict[str, Document], dict[str, lis
     return loaded.manifest, loaded.documents, by_doc
 
 
-def _read(path: Path, meta: DocumentMeta) -> Document:
+def _read(path: Path, meta: DocumentMeta, max_pages: int | None = None) -> Document:
     from .readers import read_document
 
-    return read_document(path, meta)
+    return read_document(path, meta, max_pages)
 
 
 def _link_sources(documents: list[Document], metas: list[DocumentMeta], report: BuildReport) -> None:
@@ -155,7 +155,7 @@ def build_index(
             reused.add(meta.id)
             continue
         try:
-            documents.append(_read(settings.documents_dir / meta.file, meta))
+            documents.append(_read(settings.documents_dir / meta.file, meta, settings.max_pages))
         except Exception as error:  # noqa: BLE001 - a broken file is skipped and reported
             report.skipped.append({"file": meta.file, "reason": str(error) or type(error).__name__})
     report.reused = sorted(reused)
@@ -192,7 +192,7 @@ def build_index(
     index_dir.mkdir(parents=True, exist_ok=True)
     builds = index_dir / "builds"
     builds.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f".{time.time_ns() % 10**9:09d}-{os.getpid()}"
     work = builds / f".{stamp}.partial"
     work.mkdir()
     try:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_k: int = 50
     max_body_bytes: int = 64_000
     rate_limit_per_minute: int = 0  # 0 = off
+    request_timeout_s: float = 30.0  # 0 = off; a request running longer is answered 503
+    max_pages: int = 3000  # PDFs with more pages are skipped by `mgi build` ("too many pages")
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

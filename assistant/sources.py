@@ -26,7 +26,7 @@ LEADING_STOP = {"the", "this", "that", "these", "its", "their", "although", "whi
                 "at", "since", "as", "accordingly", "specifically", "likewise", "similarly",
                 "moreover", "furthermore", "lastly", "pursuant", "according", "also", "both", "each",
                 "every", "article", "section", "chapter", "a", "an", "and", "of", "on", "for", "to",
-                "national", "local", "federal", "new", "current", "same", "whereas", "however",
+                "whereas", "however",
                 "through", "with", "within", "without", "by", "from", "during", "after", "before",
                 "among", "between", "via", "including", "like", "such", "into", "upon", "over"}
 STOPWORDS = {"the", "of", "on", "for", "and", "in", "to", "a", "an", "de", "del", "la", "las", "los",
@@ -42,6 +42,7 @@ NATIONAL_RE = re.compile(r"\b(General|Federal|National|Nacional|United Mexican S
                          r" Mexicanos|Congress of the Union|Chamber of Deputies|Federation|Senate)\b")
 ALIASES: dict[str, str] = {}  # normalised English name -> normalised Spanish title (docs/sources.md)
 ACCEPT = 2.0  # adjusted score (row z-score plus cues) a year-matched entry needs
+ACCEPT_YEARLESS = 3.0  # a name with neither year nor gloss needs a clearly dominant entry
 
 
 def normalise(text: str) -> str:
@@ -65,6 +66,7 @@ class _Instrument:
     year_range: str | None = None
     gloss: str | None = None
     ref: _Instrument | None = None  # the full mention a repeat stands for
+    typed: bool = True  # named as an instrument (head noun, "programme" after it ...)
     links: list[str] = field(default_factory=list)
     score: float = 0.0
 
@@ -102,9 +104,9 @@ def _trim(phrase: str) -> tuple[int, str]:
 
 
 def _is_gloss(text: str) -> bool:
-    words = normalise(text).split()
-    return bool(words) and (any(w in SPANISH_HINTS for w in words) or text != normalise(text) and
-                            any(c in text for c in "áéíóúñÁÉÍÓÚÑ")) and not re.fullmatch(r"[\d\s,–-]+", text)
+    """A Spanish name in brackets: Spanish function words or accented letters."""
+    spanish = any(w in SPANISH_HINTS for w in normalise(text).split())
+    return spanish or any(c in text for c in "áéíóúñÁÉÍÓÚÑ")
 
 
 def _head(name: str) -> str:
@@ -114,55 +116,73 @@ def _head(name: str) -> str:
 
 
 def _candidates(text: str, region: tuple[int, int]) -> list[_Instrument]:
-    """Instrument-like name phrases in one prose region, with their year or Spanish gloss."""
+    """Capitalised name phrases in one prose region, with their year or Spanish gloss.
+
+    ``typed`` says whether the phrase names an instrument by its head noun ("... Law on X"),
+    the word after it ("the X programme") or, before a year, the words before it ("the
+    strategy for the X (2018)"); untyped phrases only count when they repeat a known name.
+    """
     found: list[_Instrument] = []
     start0, end0 = region
     for match in PHRASE_RE.finditer(text, start0, end0):
-        phrase, pstart = match.group(), match.start()
-        if found and pstart < found[-1].end:
+        if found and match.start() < found[-1].end:
             continue  # inside the previous mention's Spanish gloss
-        parts = phrase.split(" and the ")
-        pstart += len(phrase) - len(parts[-1])
-        dropped, name = _trim(parts[-1])
-        pstart += dropped
-        words = [w for w in name.split() if w.lower() not in STOPWORDS]
-        if len(words) < 2 or name.isupper():
-            continue
-        tail = text[match.end():min(end0, match.end() + 260)]
-        gloss, year, year_end, pos = None, None, None, 0
-        if (g := GLOSS_RE.match(tail)) and _is_gloss(g.group(1)) and not YEAR_RE.match(tail):
-            gloss, pos = g.group(1).strip(), g.end()
-        if y := YEAR_RE.match(tail[pos:]):
-            year, year_end, pos = y.group(1), y.group(2), pos + y.end()
-        next_word = re.match(r"\s*([a-z]+)", tail[pos:])
-        before = normalise(text[max(start0, pstart - 30):pstart]).split()[-3:]
-        typed = _head(name) in KEYWORDS
-        typed = typed or bool(next_word and next_word.group(1) in KEYWORDS)
-        typed = typed or (year is not None and any(w in KEYWORDS for w in before))
-        if not typed:
-            continue
-        span_end = match.end() + pos if (gloss or year) else match.end()
-        found.append(_Instrument(pstart, span_end, name, year=year,
-                                 year_range=f"{year}–{year_end}" if year_end else None, gloss=gloss))
+        offset = match.start()
+        parts = match.group().split(" and the ")
+        for k, part in enumerate(parts):
+            pstart, last = offset, k == len(parts) - 1
+            offset += len(part) + len(" and the ")
+            dropped, name = _trim(part)
+            pstart += dropped
+            words = [w for w in name.split() if w.lower() not in STOPWORDS]
+            if len(words) < 2 or name.isupper():
+                continue
+            pend = pstart + len(name)
+            tail = text[pend:min(end0, pend + 260)] if last else ""
+            gloss, year, year_end, pos = None, None, None, 0
+            if (g := GLOSS_RE.match(tail)) and _is_gloss(g.group(1)) and not YEAR_RE.match(tail):
+                gloss, pos = g.group(1).strip(), g.end()
+            if y := YEAR_RE.match(tail[pos:]):
+                year, year_end, pos = y.group(1), y.group(2), pos + y.end()
+            next_word = re.match(r"\s*([a-z]+)", tail[pos:] if last else text[pend:pend + 20])
+            before = normalise(text[max(start0, pstart - 30):pstart]).split()[-3:]
+            typed = _head(name) in KEYWORDS
+            typed = typed or bool(next_word and next_word.group(1) in KEYWORDS)
+            typed = typed or (year is not None and any(w in KEYWORDS for w in before))
+            found.append(_Instrument(pstart, pend + pos if (gloss or year) else pend, name, year=year,
+                                     year_range=f"{year}–{year_end}" if year_end else None,
+                                     gloss=gloss, typed=typed))
     return found
+
+
+def _resolve(item: _Instrument, anchors: list[_Instrument]) -> _Instrument | None:
+    """The full mention a yearless name repeats: its words are a subset of the full name's."""
+    best, best_key = None, None
+    for anchor in anchors:
+        if not item.tokens <= anchor.tokens:
+            continue
+        share = len(item.tokens) / len(anchor.tokens)
+        if not item.typed and (len(item.tokens) < 3 or share < 1.0):
+            continue  # an untyped phrase must repeat the whole name
+        key = (share, anchor.start < item.start, -abs(anchor.start - item.start))
+        if best_key is None or key > best_key:
+            best, best_key = anchor, key
+    return best
 
 
 def _find_instruments(document: Document) -> list[_Instrument]:
     text = document.text
     regions = _body_regions(document)
-    items = [c for region in regions for c in _candidates(text, region)]
-    anchors = [c for c in items if c.year or c.gloss]
-    for item in items:  # yearless repeats -> the full mention they name
-        if item.year or item.gloss:
+    phrases = [c for region in regions for c in _candidates(text, region)]
+    anchors = [c for c in phrases if c.typed and (c.year or c.gloss)]
+    items = []
+    for item in phrases:
+        if item.typed and (item.year or item.gloss):
+            items.append(item)
             continue
-        best, best_key = None, None
-        for anchor in anchors:
-            if item.tokens <= anchor.tokens:
-                jaccard = len(item.tokens) / len(anchor.tokens)
-                key = (jaccard, anchor.start < item.start, -abs(anchor.start - item.start))
-                if best_key is None or key > best_key:
-                    best, best_key = anchor, key
-        item.ref = best
+        item.ref = _resolve(item, anchors)
+        if item.typed or item.ref is not None:
+            items.append(item)
     acronyms: dict[str, _Instrument] = {}
     for a in anchors:
         if a.gloss and (m := re.search(r",\s*([A-Z]{3,})\s*$", a.gloss)):
@@ -186,16 +206,17 @@ def find_mentions(document: Document) -> list[Mention]:
 # ----------------------------------------------------------------------------- linking
 
 
-def _locality(text: str) -> str | None:
-    if LOCAL_RE.search(text):
+def _locality(text: str, local: re.Pattern[str] = LOCAL_RE) -> str | None:
+    """'local' (the profile's city/state), 'national' (federal) or None, from names in the text."""
+    if local.search(text) or LOCAL_RE.search(text):
         return "local"
     if NATIONAL_RE.search(text):
         return "national"
     return None
 
 
-def _entry_locality(entry: KeySource) -> str | None:
-    return _locality(entry.title) or _locality(entry.author)
+def _entry_locality(entry: KeySource, local: re.Pattern[str]) -> str | None:
+    return _locality(entry.title, local) or _locality(entry.author, local)
 
 
 def _cognate_share(name: str, title: str) -> float:
@@ -244,7 +265,9 @@ def link_mentions(document: Document, embedder: Embedder) -> None:
         matrix = np.stack(cols, axis=1)
         z = (matrix - matrix.mean(axis=1, keepdims=True)) / (matrix.std(axis=1, keepdims=True) + 1e-9)
         row = {n: i for i, n in enumerate(names)}
-        ranked = {id(a): _rank(a, entries, z[row[a.name]], document.text) for a in anchors}
+        place = document.meta.jurisdiction or ""
+        local = re.compile(re.escape(place), re.I) if place and "federal" not in place.lower() else LOCAL_RE
+        ranked = {id(a): _rank(a, entries, z[row[a.name]], document.text, local) for a in anchors}
         _assign(anchors, ranked, entries)
     by_title: dict[str, list[str]] = {}
     for e in entries:
@@ -273,16 +296,15 @@ def _author_named(author: str, sentence: str) -> bool:
     return (len(main.split()) >= 2 and f" {main} " in words) or any(f" {a.lower()} " in words for a in acronyms)
 
 
-def _rank(item: _Instrument, entries: list[KeySource], z: np.ndarray, text: str) -> list[tuple[float, int]]:
+def _rank(item: _Instrument, entries: list[KeySource], z: np.ndarray, text: str,
+          local: re.Pattern[str]) -> list[tuple[float, int]]:
     """Acceptable entries for one full mention, best first, as (score, entry index)."""
     alias = ALIASES.get(normalise(item.name))
     if alias:
         return [(9.0, j) for j, e in enumerate(entries) if normalise(e.title) == alias]
-    if item.gloss and not item.year:
-        hits = [(9.0, j) for j, e in enumerate(entries) if _gloss_match(item.gloss, e)]
-        if hits:
-            return hits
-    locality = _locality(item.name)
+    if item.gloss and not item.year:  # the gloss is the Spanish name: listed titles contain it
+        return [(9.0, j) for j, e in enumerate(entries) if _gloss_match(item.gloss, e)]
+    locality = _locality(item.name, local)
     sentence = _sentence_before(text, item)
     yearless = not item.year and not item.gloss
     scored = []
@@ -293,7 +315,7 @@ def _rank(item: _Instrument, entries: list[KeySource], z: np.ndarray, text: str)
         if yearless and cognates < 0.5:
             continue  # without a year or a gloss, demand surface evidence too
         score = float(z[j]) + cognates
-        other = _entry_locality(entry)
+        other = _entry_locality(entry, local)
         if locality and other:
             score += 0.5 if locality == other else -0.5
         if _author_named(entry.author, sentence):
@@ -302,7 +324,7 @@ def _rank(item: _Instrument, entries: list[KeySource], z: np.ndarray, text: str)
             score += 1.5
         if item.gloss and _gloss_match(item.gloss, entry):
             score += 1.5
-        if score >= ACCEPT:
+        if score >= (ACCEPT_YEARLESS if yearless else ACCEPT):
             scored.append((score, j))
     return sorted(scored, reverse=True)
 

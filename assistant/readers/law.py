@@ -73,7 +73,7 @@ _REFORM_NOTE = re.compile(
     rf"^\(?{_REFORM_SUBJECT}\b.{{0,45}}?{_REFORM_VERB}", re.IGNORECASE
 )
 _REFORM_SOURCE = re.compile(
-    r"\b(?:DOF|D\.O\.F\.|G\.O\.|GOCDMX|P\.O\.E?\.?|POE|gaceta|peri[óo]dico\s+oficial)\b"
+    r"\b(?:DOF|GOCDMX|POE|gaceta|peri[óo]dico\s+oficial)\b|(?<!\w)(?:D\.O\.F|G\.O|P\.O\.E?)\."
     r"|\d{1,2}-\d{1,2}-\d{4}|\d{1,2}\s+de\s+\w+\s+de\s+\d{4}",
     re.IGNORECASE,
 )
@@ -171,9 +171,7 @@ def _struct_head(line: str) -> tuple[str, str] | None:
     if not match:
         return None
     rest = match["rest"].strip()
-    if rest and rest[0] in ".-–—:":
-        pass  # the name follows on the same line
-    elif rest and not (rest.upper() == rest and sum(c.isalpha() for c in rest) >= 3):
+    if rest and not (rest[0] in ".-–—:" or rest[0].isupper()):
         return None  # "Título Cuarto de esta Constitución." is prose
     kind = match["kw"].lower().translate(str.maketrans("íó", "io"))
     return kind, line
@@ -218,12 +216,12 @@ def _trim(text: str, start: int, end: int) -> int:
 
 
 def _transitory_start(lines: list[_Line]) -> int:
-    """Index of the first transitory heading after the first numbered article, or len(lines)."""
+    """Index of the first transitorios heading after the first article heading, or len(lines)."""
     seen_article = False
     for i, line in enumerate(lines):
         following = lines[i + 1].text if i + 1 < len(lines) else ""
         if not seen_article:
-            seen_article = _article_head(line.text, following, False, False) is not None
+            seen_article = _article_head(line.text, following, True, False) is not None
         elif _is_transitory_head(line.text):
             return i
     return len(lines)
@@ -234,10 +232,8 @@ def read_law_pdf(document: Document) -> Document:
     text = document.text
     lines = _split_lines(text)
     zone = _transitory_start(lines)
-    main_has_numbers = any(
-        _article_head(line.text, "", False, False) for line in lines[:zone]
-    )
-    heads: list[tuple[int, int, str, str, int]] = []  # (line index, rank, kind, title, end)
+    main_has_numbers = any(_article_head(line.text, "", False, False) for line in lines[:zone])
+    heads: list[tuple[int, int, str, str]] = []  # (line index, rank, kind, title)
     articles: list[tuple[int, str, str, bool]] = []  # (line index, label, number, transitory)
     decree_open = False
     i = 0
@@ -248,22 +244,23 @@ def read_law_pdf(document: Document) -> Document:
         if in_main and (struct := _struct_head(line)):
             j = _heading_names(lines, i, 4)
             names = " ".join(lines[k].text for k in range(i + 1, j))
-            heads.append((i, _KIND_RANK[struct[0]], struct[0], f"{line} {names}".strip(), j))
+            heads.append((i, _KIND_RANK[struct[0]], struct[0], f"{line} {names}".strip()))
             i = j
             continue
         if not in_main and _is_transitory_head(line):
             bare = not _transitory_rest(line)
             j = _heading_names(lines, i, 8, upper_only=True) if not bare else i + 1
             title = " ".join(lines[k].text for k in range(i, j))
+            title = title.replace(" ", "") if _SPACED.fullmatch(title) else title
             rank = 12 if (bare and decree_open) else 10
             decree_open = decree_open and rank == 12
-            heads.append((i, rank, "transitorios", title, j))
+            heads.append((i, rank, "transitorios", title))
             i = j
             continue
         if not in_main and _DECREE.match(line):
             j = _heading_names(lines, i, 6)
             title = " ".join(lines[k].text for k in range(i, j))
-            heads.append((i, 11, "transitorios", title, j))
+            heads.append((i, 11, "transitorios", title))
             decree_open = True
             i = j
             continue
@@ -322,14 +319,14 @@ def _drop_out_of_order(
 
 
 def _build_sections(
-    text: str, lines: list[_Line], heads: list[tuple[int, int, str, str, int]], zone: int
+    text: str, lines: list[_Line], heads: list[tuple[int, int, str, str]], zone: int
 ) -> tuple[list[Section], dict[int, list[str]]]:
     """Sections with nested paths; also the path in force after each heading (by line)."""
     zone_start = lines[zone].start if zone < len(lines) else len(text)
     sections: list[Section] = []
     paths: dict[int, list[str]] = {}
     stack: list[tuple[int, Section]] = []  # (rank, section)
-    for index, (i, rank, kind, title, _) in enumerate(heads):
+    for index, (i, rank, kind, title) in enumerate(heads):
         title = " ".join(title.split())
         if i >= zone and (not stack or stack[0][0] < 10):
             stack = []  # the transitory zone starts afresh
@@ -357,7 +354,7 @@ def _build_sections(
 def _build_articles(
     text: str,
     lines: list[_Line],
-    heads: list[tuple[int, int, str, str, int]],
+    heads: list[tuple[int, int, str, str]],
     articles: list[tuple[int, str, str, bool]],
     paths: dict[int, list[str]],
     zone: int,

@@ -61,8 +61,11 @@ def _check_bytes(path: Path) -> None:
         raise ReaderError(f"{path.name}: not a PDF (starts with {head[:16]!r})")
 
 
-def _extract_pages(path: Path) -> tuple[list[str], dict, list[str]]:
-    """Raw text of every page, the PDF metadata, and per-page warnings."""
+def _extract_pages(path: Path, max_pages: int | None = None) -> tuple[list[str], dict, list[str]]:
+    """Raw text of every page, the PDF metadata, and per-page warnings.
+
+    A PDF with more than ``max_pages`` pages is refused before any text is extracted.
+    """
     from pypdf import PdfReader
 
     warnings: list[str] = []
@@ -83,6 +86,10 @@ def _extract_pages(path: Path) -> tuple[list[str], dict, list[str]]:
             pages = list(reader.pages)
         except Exception as error:  # noqa: BLE001
             raise ReaderError(f"{path.name}: corrupt or truncated PDF ({error})") from error
+        if max_pages and len(pages) > max_pages:
+            raise ReaderError(
+                f"{path.name}: too many pages ({len(pages)}; the limit is {max_pages}, setting max_pages)"
+            )
         try:
             metadata = dict(reader.metadata or {})
         except Exception:  # noqa: BLE001 - broken metadata is not fatal
@@ -189,11 +196,11 @@ def _is_stem_title(meta: DocumentMeta, path: Path) -> bool:
     return not title or title in {path.stem, path.stem.replace("_", " ").replace("-", " ")}
 
 
-def read_pdf(path: Path, meta: DocumentMeta) -> Document:
+def read_pdf(path: Path, meta: DocumentMeta, max_pages: int | None = None) -> Document:
     """Read a PDF into a Document: stored text without running headers, plus page spans."""
     path = Path(path)
     _check_bytes(path)
-    texts, metadata, warnings = _extract_pages(path)
+    texts, metadata, warnings = _extract_pages(path, max_pages)
     pages = [_page_lines(raw) for raw in texts]
     if not any(line.strip() for lines in pages for line in lines):
         raise ReaderError(f"{path.name}: no extractable text on any page (scanned PDF?)")

@@ -92,6 +92,7 @@ def _split_body(text: str) -> tuple[str, list[tuple[int, int]], list[_RawFootnot
         match = FOOTNOTE_BLOCK_RE.match(block)
         if match:
             marker = match.group(1).translate(_FROM_SUPER)
+            block = block.rstrip()
             footnotes.append(_RawFootnote(marker, block[match.end():].strip(), block, len(body)))
             after_footnote = True
             continue
@@ -141,12 +142,8 @@ def footnotes_for_span(document: Document, start: int, end: int) -> list[Footnot
 # ----------------------------------------------------------------------------- headings
 
 
-def _letters(text: str) -> list[str]:
-    return [c for c in text if c.isalpha()]
-
-
 def _is_upper(block: str) -> bool:
-    letters = _letters(block)
+    letters = [c for c in block if c.isalpha()]
     return len(letters) >= 3 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
 
 
@@ -228,30 +225,29 @@ def _find_headings(body: str, spans: list[tuple[int, int]], title_words: set[str
         if i in skip or i <= toc_end:
             continue
         start = spans[i][0]
-        if re.fullmatch(r"\d{1,2}", block.strip()) and i + 1 < len(blocks) and _upper_candidate(
-            blocks[i + 1], title_words
-        ):
-            title = _join_title(blocks[i + 1])
-            j = i + 1
+        in_sources = bool(heads) and heads[-1].title.upper() == KEY_SOURCES_TITLE
+        if in_sources and i + 1 < len(blocks) and _is_entry(blocks[i + 1]):
+            continue  # an author line of the bibliography, not a heading
+        number = block.strip() if re.fullmatch(r"\d{1,2}", block.strip()) else ""  # dimension number
+        j = i + 1 if number else i
+        if j < len(blocks) and _upper_candidate(blocks[j], title_words):
+            title = _join_title(blocks[j])
             while j + 1 < len(blocks) and _continues_upper(blocks[j], blocks[j + 1], title_words):
                 j += 1
                 title += " " + _join_title(blocks[j])
             skip.update(range(i + 1, j + 1))
-            heads.append(_Heading(i, start, f"{block.strip()} {title}", "dimension"))
-        elif _upper_candidate(block, title_words):
-            title = _join_title(block)
-            j = i
-            while j + 1 < len(blocks) and _continues_upper(blocks[j], blocks[j + 1], title_words):
-                j += 1
-                title += " " + _join_title(blocks[j])
-            skip.update(range(i + 1, j + 1))
-            heads.append(_Heading(i, start, title, "upper"))
+            heads.append(_Heading(i, start, f"{number} {title}".strip(), "dimension" if number else "upper"))
         elif (m := _NUMBERED_RE.match(block)) and "\n" not in block and len(block) <= 160 and not _ends_sentence(block):
             heads.append(_Heading(i, start, _join_title(block), "numbered", m.group(1).count(".") + 1))
         elif _title_case_candidate(block) and _followed_by_prose(blocks, i):
             heads.append(_Heading(i, start, _join_title(block), "sub"))
     _mark_top_level(heads, toc)
     return heads
+
+
+def _is_entry(block: str) -> bool:
+    """A bibliography entry or bullet ('- 2011a Ley ...', '2019 Title ...')."""
+    return block.lstrip().startswith(("-", "•")) or bool(_YEAR_LABEL_RE.match(block.lstrip()))
 
 
 def _continues_upper(block: str, nxt: str, title_words: set[str]) -> bool:
@@ -277,10 +273,6 @@ def _followed_by_prose(blocks: list[str], i: int) -> bool:
 def _mark_top_level(heads: list[_Heading], toc: list[str]) -> None:
     """Upper-case headings named in the table of contents (or all of them) become top level."""
     uppers = [h for h in heads if h.kind == "upper"]
-    if not toc:
-        for h in uppers:
-            h.kind = "top"
-        return
     matched: dict[int, int] = {}  # toc index -> index into uppers
     pos = 0
     for t, title in enumerate(toc):
@@ -298,6 +290,10 @@ def _mark_top_level(heads: list[_Heading], toc: list[str]) -> None:
                 matched[t] = u
                 uppers[u].printed, uppers[u].title = uppers[u].title, title
                 break
+    if not matched:  # no (usable) table of contents: every upper-case heading is top level
+        for h in uppers:
+            h.kind = "top"
+        return
     for u in matched.values():
         uppers[u].kind = "top"
     first_top = min((uppers[u].start for u in matched.values()), default=0)
@@ -386,7 +382,9 @@ def parse_key_sources(text: str, start: int, end: int, doc_id: str, title_words:
             flush()
             current = {"start": content_start, "end": line_start + len(line.rstrip()),
                        "year": year.group(1).replace(" ", "") if year else ""}
-        elif current and not bullet and not prev_blank:
+        elif current and not bullet and not prev_blank and (
+            not _AVAILABLE_RE.search(text[current["start"]:current["end"]]) or " " not in stripped
+        ):
             current["end"] = line_start + len(line.rstrip())  # continuation of a wrapped entry
         else:
             flush()
@@ -404,7 +402,7 @@ def _make_entry(text: str, item: dict, author: str, doc_id: str, n: int) -> KeyS
     title_part = rest[: available.start()] if available else rest
     url = rest[available.end():].strip() if available else None
     if url:
-        url = url.split()[0].strip("<>").rstrip(".").strip("<>") or None
+        url = re.sub(r"^<+|[>.]+$", "", url.split()[0]) or None
     title = title_part.replace("*", "").strip().rstrip(".").strip()
     return KeySource(id=f"{doc_id}:ks:{n}", author=author, year=item["year"], title=title, url=url,
                      start=item["start"], end=item["end"])
@@ -415,7 +413,9 @@ def _make_entry(text: str, item: dict, author: str, doc_id: str, n: int) -> KeyS
 
 def read_profile(path: Path, meta: DocumentMeta) -> Document:
     """Read an MGI profile text file into a Document with sections, footnotes and key sources."""
-    raw = path.read_text(encoding="utf-8", errors="replace")
+    from . import read_text_file
+
+    raw, encoding_note = read_text_file(path)
     body, spans, raw_notes = _split_body(clean_text(raw))
     title_words = _title_words(meta.title)
     heads = _find_headings(body, spans, title_words)
@@ -426,6 +426,8 @@ def read_profile(path: Path, meta: DocumentMeta) -> Document:
         text = body + heading + "\n\n".join(r.block for r in raw_notes)
         footnote_base = len(body) + len(heading)
     footnotes, warnings = _link_footnotes(body, raw_notes, footnote_base)
+    if encoding_note:
+        warnings.insert(0, encoding_note)
     sections = _build_sections(heads, len(body), meta.title)
     if raw_notes:
         sections.append(Section(start=len(body) + 2, end=len(text), title=FOOTNOTES_TITLE, level=1,
@@ -433,10 +435,12 @@ def read_profile(path: Path, meta: DocumentMeta) -> Document:
     key_sources: list[KeySource] = []
     for section in sections:
         if section.kind == "key_sources":
-            heading_end = text.index("\n", section.start) if "\n" in text[section.start:section.end] else section.end
+            heading_end = text.find("\n", section.start, section.end)
+            heading_end = section.end if heading_end < 0 else heading_end
             key_sources = parse_key_sources(text, heading_end, section.end, meta.id, title_words)
             break
     else:
-        warnings.append("no KEY SOURCES section found")
+        if meta.kind == "profile":
+            warnings.append("no KEY SOURCES section found")
     return Document(meta=meta, text=text, sections=sections, footnotes=footnotes,
                     key_sources=key_sources, warnings=warnings)

@@ -1,0 +1,9 @@
+"""Evaluation harness: test sets, metrics (pytrec_eval), runs, reports, `mgi eval`."""
+
+from .metrics import aggregate, passage_matches, quote_supports, score_all, summarise
+from .testset import Question, TestSetError, load_testset, normalise
+
+__all__ = [
+    "Question", "TestSetError", "aggregate", "load_testset", "normalise", "passage_matches",
+    "quote_supports", "score_all", "summarise",
+]

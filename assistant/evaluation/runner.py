@@ -1,0 +1,197 @@
+"""Run a test set through ``Assistant.ask`` (the code path behind /api/ask) per configuration.
+
+A configuration is a retriever and an embedder: ``bm25``, ``dense:<backend>`` or
+``hybrid:<backend>`` (``dense``/``hybrid`` alone mean the index's default embedder).
+Follow-ups replay their ``previous`` questions first and pass the assistant's own earlier
+answers as history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .testset import Question
+
+RETRIEVERS = ("hybrid", "dense", "bm25")
+
+
+class EvalError(Exception):
+    """A problem the user can fix (bad configuration, missing index); the message says what."""
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    retriever: str
+    embedder: str | None
+
+    @property
+    def slug(self) -> str:
+        return self.name.replace(":", "-").replace("/", "-")
+
+
+def parse_config(name: str, available: list[str], default: str | None = None) -> Config:
+    """``bm25`` | ``dense[:backend]`` | ``hybrid[:backend]``, checked against the index."""
+    retriever, _, backend = name.strip().partition(":")
+    if retriever not in RETRIEVERS:
+        raise EvalError(f"unknown configuration {name!r}: use bm25, dense:<backend> or hybrid:<backend>")
+    if retriever == "bm25":
+        if backend:
+            raise EvalError(f"configuration {name!r}: bm25 takes no embedder")
+        return Config("bm25", "bm25", None)
+    backend = backend or default or (available[0] if available else "")
+    if backend not in available:
+        raise EvalError(
+            f"configuration {name!r}: embedder {backend or '(none)'!r} has no vectors in the index "
+            f"(available: {', '.join(available) or 'none'})"
+        )
+    return Config(f"{retriever}:{backend}", retriever, backend)
+
+
+def default_configs(available: list[str], default: str | None = None) -> list[str]:
+    """hybrid and dense for every embedder in the index (the default embedder first), then bm25."""
+    ordered = sorted(available, key=lambda b: (b != default, b))
+    return [f"hybrid:{b}" for b in ordered] + [f"dense:{b}" for b in ordered] + ["bm25"]
+
+
+def eval_index_dir(settings, documents_dir: Path) -> Path:
+    """Cache folder of the index built for another documents folder (keyed by its path)."""
+    key = hashlib.sha1(str(Path(documents_dir).resolve()).encode("utf-8")).hexdigest()[:16]
+    return Path(settings.cache_dir) / "eval-index" / key
+
+
+def open_assistant(documents_dir: Path | None = None, settings=None, progress: bool = True,
+                   backends: list[str] | None = None):
+    """The configured index, or (with ``documents_dir``) an index built for that folder with
+    ``backends`` (default: every embedding backend, so the ablation can compare them)."""
+    from ..core import Assistant
+    from ..index import IndexProblem
+    from ..settings import get_settings
+
+    settings = settings or get_settings()
+    try:
+        if documents_dir is not None:
+            documents_dir = Path(documents_dir)
+            if not documents_dir.is_dir():
+                raise EvalError(f"{documents_dir}: documents folder does not exist")
+            settings = settings.model_copy(update={
+                "documents_dir": documents_dir.resolve(),
+                "index_dir": eval_index_dir(settings, documents_dir),
+            })
+            from ..embedding import BACKENDS
+            from ..index import build_index
+
+            build_index(settings, progress=progress, backends=list(backends or BACKENDS))
+        return Assistant.open(settings)
+    except IndexProblem as error:
+        raise EvalError(str(error)) from None
+    except Exception as error:  # noqa: BLE001 - catalogue/reader errors carry their own message
+        if type(error).__name__ in ("CatalogError", "ReaderError"):
+            raise EvalError(str(error)) from None
+        raise
+
+
+def _file_name(ref) -> str:
+    return Path(ref.file).name if getattr(ref, "file", None) else getattr(ref, "id", "")
+
+
+def record_of(question: Question, answer, config: Config, latency_ms: float, documents: dict, k: int = 10) -> dict:
+    """The runs-JSONL line for one answered question."""
+    citations = []
+    for c in answer.citations:
+        document = documents.get(c.document.id)
+        citations.append({
+            "quote": c.quote, "document": _file_name(c.document), "page": c.page,
+            "section": c.section, "article": c.article,
+            "key_sources": [s.label for s in c.key_sources],
+            "verbatim": bool(document is not None and c.quote and c.quote in document.text),
+        })
+    return {
+        "id": question.id,
+        "config": config.name,
+        "retrieved": [
+            {"text": p.text, "document": _file_name(p.document), "page": p.page,
+             "section": p.section, "article": p.article}
+            for p in answer.retrieved[:k]
+        ],
+        "answer": answer.answer,
+        "refused": answer.refused,
+        "citations": citations,
+        "latency_ms": round(latency_ms, 2),
+    }
+
+
+def error_record(question: Question, config: Config, message: str) -> dict:
+    return {"id": question.id, "config": config.name, "retrieved": [], "answer": "", "refused": False,
+            "citations": [], "latency_ms": None, "error": message}
+
+
+def run_config(assistant, questions: list[Question], config: Config, k: int = 10,
+               progress: bool = True) -> list[dict]:
+    """Ask every question (follow-ups with their history) and return the run records."""
+    from tqdm import tqdm
+
+    from ..records import Turn
+
+    records = []
+    history_cache: dict[tuple, list] = {}
+    bar = tqdm(questions, desc=f"eval {config.name}", unit="q", disable=not progress)
+    for question in bar:
+        options = {"k": k, "retriever": config.retriever, "embedder": config.embedder}
+        try:
+            history: list = []
+            for i, earlier in enumerate(question.previous):
+                key = tuple(question.previous[: i + 1])
+                if key not in history_cache:
+                    previous_answer = assistant.ask(earlier, history=list(history), **options)
+                    history_cache[key] = [*history, Turn(question=earlier, answer=previous_answer.answer[:20000])]
+                history = history_cache[key]
+            started = time.perf_counter()
+            answer = assistant.ask(question.question, history=history or None, **options)
+            latency = (time.perf_counter() - started) * 1000
+        except Exception as error:  # noqa: BLE001 - one failing question must not stop the run
+            records.append(error_record(question, config, f"{type(error).__name__}: {error}"))
+            continue
+        records.append(record_of(question, answer, config, latency, assistant.documents, k))
+    return records
+
+
+def write_runs(path: Path, records: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def runs_paths(path: Path, configs: list[Config]) -> dict[str, Path]:
+    """The first configuration's runs go to ``path``; the others beside it,
+    as ``<stem>.<config>.jsonl``."""
+    out = {}
+    for i, config in enumerate(configs):
+        out[config.name] = path if i == 0 else path.with_name(f"{path.stem}.{config.slug}{path.suffix or '.jsonl'}")
+    return out
+
+
+def evaluate(assistant, questions: list[Question], config_names: list[str] | None = None,
+             k: int = 10, progress: bool = True) -> tuple[dict[str, dict], dict[str, list[dict]]]:
+    """Run and score every configuration on the same questions.
+
+    Returns ``(results, records)``: per configuration name, the metrics summary
+    (``overall``, ``per_type``, ``questions``) and the run records.
+    """
+    from .metrics import summarise
+
+    available = assistant.available_embedders()
+    default = getattr(assistant, "default_embedder", None) or (available[0] if available else None)
+    names = config_names or default_configs(available, default)
+    configs = [parse_config(name, available, default) for name in names]
+    configs = list({c.name: c for c in configs}.values())
+    results, records = {}, {}
+    for config in configs:
+        records[config.name] = run_config(assistant, questions, config, k=k, progress=progress)
+        results[config.name] = summarise(questions, records[config.name])
+    return results, records

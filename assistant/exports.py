@@ -1,0 +1,231 @@
+"""Exports of a conversation's cited passages for researchers: Markdown, CSV and BibTeX,
+plus the one-line formatted citation behind each card's "Copy citation" button.
+
+Quotes are exported verbatim (``document.text[start:end]``) with their locator: document,
+section path or article, page (PDFs) and character offsets, so every passage can be found
+again in the source viewer at ``/documents/{id}?start=&end=``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from .conversations import Conversation
+from .records import Citation, DocumentMeta
+
+FORMATS = {
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "bib": ("application/x-bibtex; charset=utf-8", "bib"),
+}
+CSV_COLUMNS = [
+    "conversation_id", "turn", "question", "citation", "quote", "document_id", "document_title",
+    "document_kind", "language", "file", "section", "article", "page", "start", "end",
+    "key_sources", "footnotes", "source_viewer",
+]
+_BIBTEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "$": r"\$", "&": r"\&",
+    "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+}
+_CLEAN_URL = re.compile(r"https?://[^\s{}\\\"<>]+")
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def viewer_path(citation: Citation) -> str:
+    """The source-viewer URL path of a citation (relative to the site root)."""
+    return f"/documents/{citation.document.id}?start={citation.start}&end={citation.end}"
+
+
+def locator(citation: Citation) -> str:
+    """Where a quote stands: "section path, Artículo 8, p. 7" (parts that exist)."""
+    parts = [citation.section] if citation.section else []
+    if citation.article:
+        parts.append(citation.article)
+    if citation.page:
+        parts.append(f"p. {citation.page}")
+    return ", ".join(parts)
+
+
+def citation_text(citation: Citation) -> str:
+    """A formatted one-line citation (whitespace inside the quote collapsed to spaces)."""
+    quote = " ".join(citation.quote.split())
+    where = locator(citation)
+    text = f"“{quote}” — {citation.document.title}"
+    if where:
+        text += f", {where}"
+    return f"{text}. [{citation.document.file}, characters {citation.start}–{citation.end}]"
+
+
+def cited(conversation: Conversation) -> list[tuple[int, str, Citation]]:
+    """(turn number, question, citation) for every citation of every turn, in order."""
+    return [
+        (turn.n, turn.question, citation)
+        for turn in conversation.turns
+        for citation in turn.answer.citations
+    ]
+
+
+def filename(conversation: Conversation, fmt: str) -> str:
+    """The download file name for an export format."""
+    return f"mgi-conversation-{conversation.id}.{FORMATS[fmt][1]}"
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ----------------------------------------------------------------------------- Markdown
+
+
+def _md(text: str) -> str:
+    """Inline Markdown text: "<" backslash-escaped so no HTML tag can be rendered."""
+    return text.replace("<", "\\<")
+
+
+def _md_block(text: str, prefix: str = "> ") -> str:
+    return "\n".join(prefix + _md(line) if line else prefix.rstrip() for line in text.split("\n"))
+
+
+def to_markdown(conversation: Conversation, base_url: str = "") -> str:
+    """A Markdown report: each question, then its quotes as blockquotes with locators."""
+    lines = [
+        f"# {_md(conversation.title or 'Conversation')}",
+        "",
+        f"- Conversation: `{conversation.id}`",
+        f"- Created: {conversation.created}; updated: {conversation.updated}",
+        f"- Exported from MGI Assistant: {_stamp()}",
+        "- Quotes are verbatim from the stored document text; offsets are character offsets.",
+    ]
+    for turn in conversation.turns:
+        lines += ["", f"## Question {turn.n}: {_md(turn.question)}", ""]
+        if turn.answer.refused:
+            lines += [f"_{_md(turn.answer.answer)}_"]
+            continue
+        for c in turn.answer.citations:
+            lines += [f"### [{c.n}] {_md(c.document.title)}", "", _md_block(c.quote), ""]
+            lines.append(f"- Document: {_md(c.document.title)} (`{c.document.id}`, "
+                         f"{c.document.kind}, {c.document.language}, file `{c.document.file}`)")
+            if c.section:
+                lines.append(f"- Section: {_md(c.section)}")
+            if c.article:
+                lines.append(f"- Article: {_md(c.article)}")
+            if c.page:
+                lines.append(f"- Page: {c.page}")
+            lines.append(f"- Characters: {c.start}–{c.end}")
+            if c.key_sources:
+                lines.append("- Key Sources:")
+                lines += [f"  - {_md(ks.label)}" for ks in c.key_sources]
+            if c.footnotes:
+                lines.append("- Footnotes:")
+                lines += [f"  - {_md(' '.join(note.split()))}" for note in c.footnotes]
+            lines.append(f"- Source viewer: {base_url}{viewer_path(c)}")
+            lines.append(f"- Cite as: {_md(citation_text(c))}")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- CSV
+
+
+def to_csv(conversation: Conversation, base_url: str = "") -> str:
+    """One row per cited passage (RFC 4180 quoting; the quote column is verbatim)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for n, question, c in cited(conversation):
+        writer.writerow([
+            conversation.id, n, question, c.n, c.quote, c.document.id, c.document.title,
+            c.document.kind, c.document.language, c.document.file, c.section, c.article or "",
+            c.page or "", c.start, c.end, " ; ".join(ks.label for ks in c.key_sources),
+            " ; ".join(" ".join(f.split()) for f in c.footnotes), f"{base_url}{viewer_path(c)}",
+        ])
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- BibTeX
+
+
+def bibtex_escape(text: str) -> str:
+    """Escape BibTeX/LaTeX special characters (\\ { } % $ & # _ ^ ~); whitespace collapsed."""
+    return "".join(_BIBTEX_SPECIAL.get(ch, ch) for ch in " ".join(text.split()))
+
+
+def _key(document_id: str, turn: int, n: int) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", document_id).strip("-") or "document"
+    return f"{slug}:{turn}-{n}"
+
+
+def _year(meta: DocumentMeta | None, title: str) -> str | None:
+    for text in ((meta.version or "") if meta else "", title):
+        match = _YEAR.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def bibtex_entry(turn: int, c: Citation, meta: DocumentMeta | None = None, base_url: str = "") -> str:
+    """A document-level entry (@legislation for laws and constitutions, else @misc) whose
+    note carries the verbatim quote and its locator."""
+    kind = c.document.kind
+    entry_type = "legislation" if kind in ("law", "constitution") else "misc"
+    fields: list[tuple[str, str]] = [("title", bibtex_escape(c.document.title))]
+    year = _year(meta, c.document.title)
+    if year:
+        fields.append(("year", year))
+    if meta and meta.jurisdiction:
+        fields.append(("jurisdiction", bibtex_escape(meta.jurisdiction)))
+    if meta and meta.version:
+        fields.append(("version", bibtex_escape(meta.version)))
+    fields.append(("type", bibtex_escape(kind)))
+    fields.append(("language", bibtex_escape(c.document.language)))
+    url = meta.source_url if meta and meta.source_url else ""
+    if _CLEAN_URL.fullmatch(url):
+        fields.append(("url", url))
+    elif url:
+        fields.append(("howpublished", bibtex_escape(url)))
+    note = f"Quoted passage [{turn}.{c.n}]"
+    where = locator(c)
+    note += f" ({where}; characters {c.start}-{c.end})" if where else f" (characters {c.start}-{c.end})"
+    note += f": “{c.quote}”"
+    if c.key_sources:
+        note += ". Key Sources: " + "; ".join(ks.label for ks in c.key_sources)
+    note += f". Source viewer: {base_url}{viewer_path(c)}"
+    fields.append(("note", bibtex_escape(note)))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@{entry_type}{{{_key(c.document.id, turn, c.n)},\n{body}\n}}\n"
+
+
+def to_bibtex(
+    conversation: Conversation, documents: Mapping[str, DocumentMeta] | None = None, base_url: str = ""
+) -> str:
+    """One entry per cited passage (the same passage cited twice appears once)."""
+    documents = documents or {}
+    header = (
+        f"% MGI Assistant export of conversation {conversation.id}, {_stamp()}\n"
+        f"% {bibtex_escape(conversation.title)}\n\n"
+    )
+    seen: set[tuple[str, int, int]] = set()
+    entries = []
+    for n, _, c in cited(conversation):
+        if (c.document.id, c.start, c.end) in seen:
+            continue
+        seen.add((c.document.id, c.start, c.end))
+        entries.append(bibtex_entry(n, c, documents.get(c.document.id), base_url))
+    return header + "\n".join(entries)
+
+
+def export(
+    conversation: Conversation, fmt: str, documents: Mapping[str, DocumentMeta] | None = None,
+    base_url: str = "",
+) -> str:
+    """The export text for ``fmt`` in {"md", "csv", "bib"}."""
+    if fmt == "md":
+        return to_markdown(conversation, base_url)
+    if fmt == "csv":
+        return to_csv(conversation, base_url)
+    if fmt == "bib":
+        return to_bibtex(conversation, documents, base_url)
+    raise ValueError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")

@@ -1,0 +1,69 @@
+"""Ask latency in process (Assistant.ask) vs the bare query encode, per embedder backend,
+and a pyinstrument profile of the ask path.
+
+For each question the query-vector cache is cleared, the bare encode is timed, then the
+ask: paired measurements, so a noisy neighbour slows both sides alike.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from common import ASK_QUESTIONS, Row, median, percentile, verdict
+
+ROUNDS = 3
+
+
+def _time_backend(assistant, backend: str) -> tuple[list[float], list[float], int]:
+    embedder = assistant.embedder(backend)
+    assistant.ask("warm up: migrant rights", embedder=backend)
+    asks, encodes, refused = [], [], 0
+    for _ in range(ROUNDS):
+        for question in ASK_QUESTIONS:
+            assistant.retriever.query_vector.cache_clear()
+            began = time.perf_counter()
+            embedder.embed_query(question)
+            encodes.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            answer = assistant.ask(question, embedder=backend)
+            asks.append(time.perf_counter() - began)
+            refused += answer.refused
+    return asks, encodes, refused // ROUNDS
+
+
+def bench_ask(settings) -> tuple[list[Row], object]:
+    """Rows for every backend the index holds; also returns the opened Assistant."""
+    from assistant.core import Assistant
+
+    assistant = Assistant.open(settings)
+    assistant.warm_up()
+    rows = []
+    for backend in assistant.available_embedders():
+        asks, encodes, refused = _time_backend(assistant, backend)
+        p50, p95 = percentile(asks, 50) * 1000, percentile(asks, 95) * 1000
+        enc = median(encodes) * 1000
+        ratio = p50 / enc
+        print(f"  {backend}: ask p50 {p50:.1f} ms p95 {p95:.1f} ms; encode p50 {enc:.1f} ms; ratio {ratio:.2f}")
+        note = f"{len(ASK_QUESTIONS)} questions x {ROUNDS} rounds, query cache cleared; {refused} refused"
+        rows += [
+            Row("ask", f"ask latency p50 / p95 ({backend})", f"{p50:.1f} / {p95:.1f} ms", "", "", note),
+            Row("ask", f"bare query encode p50 ({backend})", f"{enc:.1f} ms", "", "", ""),
+            Row("ask", f"ask p50 / encode p50 ({backend})", f"{ratio:.2f}x", "<= 1.5x", verdict(ratio <= 1.5), ""),
+        ]
+    return rows, assistant
+
+
+def profile_ask(assistant, output: Path) -> str:
+    """Profile 30 uncached asks with pyinstrument; write the text report, return it."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for question in ASK_QUESTIONS:
+        assistant.retriever.query_vector.cache_clear()
+        assistant.ask(question)
+    profiler.stop()
+    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    output.write_text(text, encoding="utf-8")
+    return text

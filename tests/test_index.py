@@ -1,0 +1,86 @@
+"""Index build, manifest, incremental rebuild, staleness and corruption detection."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from assistant.index import IndexProblem, build_index, load_index, stale_documents
+from assistant.settings import get_settings
+
+from .conftest import ROOT, make_documents_dir
+
+
+def test_manifest_names_model_dimension_chunker_and_hashes(built_index_settings):
+    index = load_index(built_index_settings.index_dir)
+    manifest = index.manifest
+    assert manifest["chunker_version"]
+    info = manifest["embedders"]["sentence-transformers"]
+    assert info["dim"] == 384 and "MiniLM" in info["model"]
+    assert set(manifest["documents"]) == {"mgi-mexico-city-2022", "ley-migracion", "ley-refugiados"}
+    for entry in manifest["documents"].values():
+        assert len(entry["sha256"]) == 64
+    assert index.dense["sentence-transformers"].ntotal == len(index.chunks)
+    assert stale_documents(manifest, built_index_settings.documents_dir) == []
+
+
+@pytest.fixture()
+def small_corpus(tmp_path):
+    docs = make_documents_dir(tmp_path / "docs", ids=("mgi-mexico-city-2022",))
+    return get_settings(documents_dir=docs, index_dir=tmp_path / "index", cache_dir=ROOT / ".cache")
+
+
+def test_incremental_rebuild_skips_broken_pdf_and_keeps_previous(small_corpus):
+    first = build_index(small_corpus, progress=False)
+    assert first.documents == ["mgi-mexico-city-2022"] and not first.skipped
+    before = load_index(small_corpus.index_dir)
+    (small_corpus.documents_dir / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    second = build_index(small_corpus, progress=False)
+    assert second.reused == ["mgi-mexico-city-2022"]
+    assert [s["file"] for s in second.skipped] == ["broken.pdf"]
+    assert second.skipped[0]["reason"]
+    after = load_index(small_corpus.index_dir)
+    assert after.path != before.path
+    assert len(after.chunks) == len(before.chunks)
+    assert second.embedded["sentence-transformers"]["encoded"] == 0  # all from the cache
+
+
+def test_stale_and_corrupt_index_are_detected(small_corpus):
+    from assistant.core import Assistant
+
+    build_index(small_corpus, progress=False)
+    profile = small_corpus.documents_dir / "mgi-mexico-city-2022" / "profile.md"
+    profile.write_text(profile.read_text(encoding="utf-8") + "\nA new paragraph.\n", encoding="utf-8")
+    with pytest.raises(IndexProblem, match="stale"):
+        Assistant.open(small_corpus)
+    index = load_index(small_corpus.index_dir)
+    chunks_file = index.path / "chunks.jsonl"
+    chunks_file.write_text(chunks_file.read_text(encoding="utf-8").replace("Mexico", "Mexicx", 1))
+    with pytest.raises(IndexProblem, match="checksum"):
+        load_index(small_corpus.index_dir)
+    build_index(small_corpus, progress=False)  # the rebuild path repairs it
+    assert load_index(small_corpus.index_dir).chunks
+
+
+def test_missing_index_message(tmp_path):
+    with pytest.raises(IndexProblem, match="mgi build"):
+        load_index(tmp_path / "nothing")
+
+
+def test_interrupted_build_leaves_last_good_index(small_corpus, monkeypatch):
+    import assistant.index as index_module
+
+    build_index(small_corpus, progress=False)
+    good = load_index(small_corpus.index_dir).path
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(index_module, "_write_bm25", boom)
+    (small_corpus.documents_dir / "note.md").write_text("# NOTE\n\nA short extra document about shelters.\n")
+    with pytest.raises(RuntimeError):
+        build_index(small_corpus, progress=False)
+    assert load_index(small_corpus.index_dir).path == good
+    assert not list((small_corpus.index_dir / "builds").glob(".*.partial"))
