@@ -191,14 +191,26 @@ def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: C
     )
 
 
-def compose(citations: list[Citation]) -> str:
-    """The chat answer: each quote in typographic quotes, followed by its number."""
+def compose(citations: list[Citation], instruments: list | None = None) -> str:
+    """The chat answer: each quote in typographic quotes, followed by its number; for
+    "which laws" questions, then the instruments with their years, articles and sources."""
     lines = ["According to the documents:"]
     for citation in citations:
         where = citation.document.title
         if citation.article:
             where += f", {citation.article}"
         lines.append(f"“{citation.quote}” [{citation.n}] ({where})")
+    if instruments:
+        items = []
+        for item in instruments:
+            line = f"• {item.name}" + (f" ({item.year})" if item.year else "")
+            if item.articles:
+                line += " — " + ", ".join(item.articles)
+            line += " " + "".join(f"[{n}]" for n in item.citations)
+            if item.key_sources:
+                line += f" — Key Source: {item.key_sources[0].label}"
+            items.append(line)
+        lines.append("Instruments cited:\n" + "\n".join(items))
     return "\n\n".join(lines)
 
 

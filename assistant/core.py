@@ -18,6 +18,7 @@ from .answer import (
 )
 from .embedding import Embedder, load_embedder
 from .index import IndexProblem, load_index, stale_documents
+from .instruments import asks_for_instruments, list_instruments
 from .records import Answer, Document, Filters, KeySourceRef, Passage, Turn
 from .retrieval import FilterError, Retriever, contextualise
 from .settings import Settings
@@ -174,13 +175,18 @@ class Assistant:
                                   self.key_sources_by_document)
                 )
             refused = not citations
+        instruments = []
+        if not refused and asks_for_instruments(question):
+            citations += self._law_citations(question, history, citations, retriever, embedder)
+            instruments = list_instruments(citations, self.documents, self.key_sources_by_document)
         done = time.perf_counter()
         return Answer(
             question=question,
-            answer=REFUSAL if refused else compose(citations),
+            answer=REFUSAL if refused else compose(citations, instruments),
             refused=refused,
             citations=citations,
             retrieved=retrieved,
+            instruments=instruments,
             coverage=coverage,
             timings_ms={
                 "retrieve": round((retrieved_at - started) * 1000, 2),
@@ -189,6 +195,25 @@ class Assistant:
                 "evidence": round(strength, 4),
             },
         )
+
+    def _law_citations(self, question, history, citations, retriever, embedder, limit: int = 4):
+        """For instruments the profile quotes that are corpus documents, quote the law itself:
+        the best-matching sentence of that law for the question."""
+        instruments = list_instruments(citations, self.documents, self.key_sources_by_document)
+        quoted = {c.document.id for c in citations}
+        extra = []
+        for instrument in instruments:
+            target = instrument.document_id
+            if not target or target in quoted or target not in self.documents or len(extra) >= limit:
+                continue
+            quoted.add(target)
+            query, hits = self._hits(question, history, 3, Filters(document=[target]), retriever, embedder)
+            chosen = select_sentences(self.scorer, query.tokens, hits, self.chunks, self.documents, 1)
+            for hit, start, end, score in chosen:
+                chunk = self.chunks[hit.index]
+                extra.append(make_citation(len(citations) + len(extra) + 1, hit, start, end, score, chunk,
+                                           self.documents[target], self.key_sources_by_document))
+        return extra
 
     def _filtered_documents(self, filters: Filters) -> set[str]:
         mask = self.retriever.allowed(filters)

@@ -124,6 +124,7 @@ def to_markdown(conversation: Conversation, base_url: str = "") -> str:
                 lines += [f"  - {_md(' '.join(note.split()))}" for note in c.footnotes]
             lines.append(f"- Source viewer: {base_url}{viewer_path(c)}")
             lines.append(f"- Cite as: {_md(citation_text(c))}")
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -153,9 +154,8 @@ def bibtex_escape(text: str) -> str:
     return "".join(_BIBTEX_SPECIAL.get(ch, ch) for ch in " ".join(text.split()))
 
 
-def _key(document_id: str, turn: int, n: int) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", document_id).strip("-") or "document"
-    return f"{slug}:{turn}-{n}"
+def _key(document_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", document_id).strip("-") or "document"
 
 
 def _year(meta: DocumentMeta | None, title: str) -> str | None:
@@ -166,54 +166,62 @@ def _year(meta: DocumentMeta | None, title: str) -> str | None:
     return None
 
 
-def bibtex_entry(turn: int, c: Citation, meta: DocumentMeta | None = None, base_url: str = "") -> str:
+def _passage_note(turn: int, c: Citation, base_url: str) -> str:
+    where = locator(c)
+    span = f"characters {c.start}-{c.end}"
+    note = f"[{turn}.{c.n}] ({where}; {span})" if where else f"[{turn}.{c.n}] ({span})"
+    note += f": “{c.quote}”"
+    if c.key_sources:
+        note += " Key Sources: " + "; ".join(ks.label for ks in c.key_sources) + "."
+    return note + f" Source viewer: {base_url}{viewer_path(c)}"
+
+
+def bibtex_entry(
+    passages: list[tuple[int, Citation]], meta: DocumentMeta | None = None, base_url: str = ""
+) -> str:
     """A document-level entry (@legislation for laws and constitutions, else @misc) whose
-    note carries the verbatim quote and its locator."""
-    kind = c.document.kind
-    entry_type = "legislation" if kind in ("law", "constitution") else "misc"
-    fields: list[tuple[str, str]] = [("title", bibtex_escape(c.document.title))]
-    year = _year(meta, c.document.title)
+    note carries each quoted passage verbatim with its locator (section/article/page)."""
+    document = passages[0][1].document
+    entry_type = "legislation" if document.kind in ("law", "constitution") else "misc"
+    fields: list[tuple[str, str]] = [("title", bibtex_escape(document.title))]
+    year = _year(meta, document.title)
     if year:
         fields.append(("year", year))
     if meta and meta.jurisdiction:
         fields.append(("jurisdiction", bibtex_escape(meta.jurisdiction)))
     if meta and meta.version:
         fields.append(("version", bibtex_escape(meta.version)))
-    fields.append(("type", bibtex_escape(kind)))
-    fields.append(("language", bibtex_escape(c.document.language)))
+    fields.append(("type", bibtex_escape(document.kind)))
+    fields.append(("language", bibtex_escape(document.language)))
     url = meta.source_url if meta and meta.source_url else ""
     if _CLEAN_URL.fullmatch(url):
         fields.append(("url", url))
     elif url:
         fields.append(("howpublished", bibtex_escape(url)))
-    note = f"Quoted passage [{turn}.{c.n}]"
-    where = locator(c)
-    note += f" ({where}; characters {c.start}-{c.end})" if where else f" (characters {c.start}-{c.end})"
-    note += f": “{c.quote}”"
-    if c.key_sources:
-        note += ". Key Sources: " + "; ".join(ks.label for ks in c.key_sources)
-    note += f". Source viewer: {base_url}{viewer_path(c)}"
-    fields.append(("note", bibtex_escape(note)))
+    label = "Quoted passage" if len(passages) == 1 else "Quoted passages"
+    notes = " --- ".join(_passage_note(turn, c, base_url) for turn, c in passages)
+    fields.append(("note", bibtex_escape(f"{label} (file {document.file}): {notes}")))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@{entry_type}{{{_key(c.document.id, turn, c.n)},\n{body}\n}}\n"
+    return f"@{entry_type}{{{_key(document.id)},\n{body}\n}}\n"
 
 
 def to_bibtex(
     conversation: Conversation, documents: Mapping[str, DocumentMeta] | None = None, base_url: str = ""
 ) -> str:
-    """One entry per cited passage (the same passage cited twice appears once)."""
+    """One entry per cited document, its quoted passages in the note (each passage once)."""
     documents = documents or {}
     header = (
         f"% MGI Assistant export of conversation {conversation.id}, {_stamp()}\n"
         f"% {bibtex_escape(conversation.title)}\n\n"
     )
+    by_document: dict[str, list[tuple[int, Citation]]] = {}
     seen: set[tuple[str, int, int]] = set()
-    entries = []
     for n, _, c in cited(conversation):
-        if (c.document.id, c.start, c.end) in seen:
-            continue
-        seen.add((c.document.id, c.start, c.end))
-        entries.append(bibtex_entry(n, c, documents.get(c.document.id), base_url))
+        if (c.document.id, c.start, c.end) not in seen:
+            seen.add((c.document.id, c.start, c.end))
+            by_document.setdefault(c.document.id, []).append((n, c))
+    entries = [bibtex_entry(passages, documents.get(doc_id), base_url)
+               for doc_id, passages in by_document.items()]
     return header + "\n".join(entries)
 
 

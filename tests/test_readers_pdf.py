@@ -188,3 +188,10 @@ def test_scanned_pdf_without_text(tmp_path):
         writer.write(handle)
     with pytest.raises(ReaderError, match="no extractable text on any page"):
         read_pdf(path, _meta(path))
+
+
+def test_too_many_pages(tmp_path):
+    path = make_pdf(tmp_path / "largo.pdf", [[f"Hoja {n}"] for n in range(1, 6)])
+    with pytest.raises(ReaderError, match=r"too many pages \(5; the limit is 3"):
+        read_pdf(path, _meta(path), max_pages=3)
+    assert len(read_pdf(path, _meta(path), max_pages=5).pages) == 5

@@ -109,7 +109,6 @@ def is_reform_note(line: str) -> bool:
 @dataclass
 class _Line:
     start: int  # offset of the first non-space character
-    end: int  # offset just past the line's last character
     text: str  # stripped
 
 
@@ -118,7 +117,7 @@ def _split_lines(text: str) -> list[_Line]:
     pos = 0
     for raw in text.split("\n"):
         lead = len(raw) - len(raw.lstrip())
-        lines.append(_Line(pos + lead, pos + len(raw), raw.strip()))
+        lines.append(_Line(pos + lead, raw.strip()))
         pos += len(raw) + 1
     return lines
 
@@ -142,12 +141,11 @@ def _article_head(line: str, following: str, ordinals: bool, bare: bool) -> tupl
     match = _NUMERIC_HEAD.match(line)
     if match and _rest_ok(line, match, following):
         suffix = (match["suf"] or "").lstrip(".")
-        letter = suffix[:2] if re.fullmatch(r"-[A-Z]", suffix[:2]) and not suffix[2:3].isalpha() else ""
-        words = [
-            word.capitalize() if re.fullmatch(_LATIN, word, re.IGNORECASE) else word
-            for word in re.split(r"[\s-]+", suffix[len(letter):]) if word
-        ]
-        number = match["n"] + ("o" if match["o"] else "") + letter + "".join(" " + w for w in words)
+        letter = re.match(r"-[A-Z](?![^\W\d_])", suffix)  # "Artículo 2-A"
+        letter_text = letter.group() if letter else ""
+        words = re.split(r"[\s-]+", suffix[len(letter_text) :])
+        words = [w.capitalize() if re.fullmatch(_LATIN, w, re.I) else w for w in words if w]
+        number = match["n"] + ("o" if match["o"] else "") + letter_text + "".join(f" {w}" for w in words)
         return f"Artículo {number}", number
     if not ordinals:
         return None
@@ -156,7 +154,7 @@ def _article_head(line: str, following: str, ordinals: bool, bare: bool) -> tupl
         return None
     if not match["kw"] and not line[match.end() :]:
         return None  # a bare ordinal alone on its line is not an item
-    number = _title_case(match["ord"]).replace(" A ", " a ").replace(" Al ", " al ").replace(" Y ", " y ")
+    number = re.sub(r" (A|Al|Y) ", lambda m: f" {m[1].lower()} ", _title_case(match["ord"]))
     if not match["kw"]:
         return number, number
     keyword = "Artículos" if match["kw"].strip().lower().endswith("s") else "Artículo"
@@ -269,7 +267,7 @@ def read_law_pdf(document: Document) -> Document:
             articles.append((i, head[0], head[1], not in_main))
         i += 1
     articles = _drop_out_of_order(articles, zone)
-    if not articles:
+    if len(articles) < 2:  # one stray "Artículo 4o." line in a report is not a law
         warnings = [*document.warnings, NO_STRUCTURE]
         return document.model_copy(update={"warnings": warnings})
     sections, paths = _build_sections(text, lines, heads, zone)
@@ -279,41 +277,29 @@ def read_law_pdf(document: Document) -> Document:
     )
 
 
-def _base_number(number: str) -> int | None:
-    match = re.match(r"\d+", number)
-    return int(match.group()) if match else None
-
-
 def _drop_out_of_order(
     articles: list[tuple[int, str, str, bool]], zone: int
 ) -> list[tuple[int, str, str, bool]]:
     """Main-body numbered articles must be mostly increasing: drop isolated outliers.
 
-    Keeps the longest non-decreasing run of article numbers (patience sort); a candidate
-    outside it is a line that merely looks like a heading (e.g. a cross-reference that
-    happens to start a line), so it stays part of the article before it.
+    Keeps the longest non-decreasing run of article numbers; a candidate outside it is a line
+    that merely looks like a heading (a cross-reference that starts a line), so its text stays
+    in the article before it.
     """
-    main = [(k, _base_number(a[2])) for k, a in enumerate(articles) if a[0] < zone]
-    main = [(k, n) for k, n in main if n is not None]
-    if len(main) < 3:
-        return articles
-    tails: list[int] = []  # tails[l] = smallest ending number of a run of length l+1
-    tail_index: list[int] = []
-    previous: dict[int, int | None] = {}
+    main = [(k, int(m.group())) for k, a in enumerate(articles)
+            if a[0] < zone and (m := re.match(r"\d+", a[2]))]
+    tails: list[int] = []  # tails[n]: smallest last number of a run of length n + 1
+    ends: list[int] = []  # index into main of that run's last element
+    back: list[int | None] = []
     for position, (_, number) in enumerate(main):
         slot = bisect.bisect_right(tails, number)
-        previous[position] = tail_index[slot - 1] if slot else None
-        if slot == len(tails):
-            tails.append(number)
-            tail_index.append(position)
-        else:
-            tails[slot] = number
-            tail_index[slot] = position
+        back.append(ends[slot - 1] if slot else None)
+        tails[slot:slot + 1], ends[slot:slot + 1] = [number], [position]
     keep: set[int] = set()
-    position = tail_index[-1] if tail_index else None
+    position = ends[-1] if ends else None
     while position is not None:
         keep.add(main[position][0])
-        position = previous[position]
+        position = back[position]
     dropped = {k for k, _ in main} - keep
     return [a for k, a in enumerate(articles) if k not in dropped]
 
@@ -365,7 +351,8 @@ def _build_articles(
     built = []
     for i, label, number, transitory in articles:
         nxt = bisect.bisect_right(boundaries, i)
-        end = lines[boundaries[nxt]].start if nxt < len(boundaries) and boundaries[nxt] < len(lines) else len(text)
+        after = boundaries[nxt] if nxt < len(boundaries) else len(lines)
+        end = lines[after].start if after < len(lines) else len(text)
         owner = bisect.bisect_right(head_lines, i) - 1
         path = list(paths[head_lines[owner]]) if owner >= 0 else []
         if owner >= 0 and (head_lines[owner] < zone) != (i < zone):

@@ -161,11 +161,11 @@ def _strip_edge(lines: list[str], keys: set[str], top: bool, limit: int) -> list
 
 
 def _assemble(pages: list[list[str]]) -> tuple[str, list[Page]]:
-    """Join cleaned pages into the stored text and the page spans."""
+    """Join cleaned pages into the stored text and contiguous page spans."""
     parts: list[str] = []
-    starts: list[int] = []
+    body_starts: list[int | None] = []  # None: page without text
     offset = 0
-    pending_break = False  # previous page ended with blank lines
+    pending_break = False  # the previous page ended with blank lines
     for lines in pages:
         first = 0
         while first < len(lines) and not lines[first]:
@@ -174,20 +174,26 @@ def _assemble(pages: list[list[str]]) -> tuple[str, list[Page]]:
         while last > first and not lines[last - 1]:
             last -= 1
         body = _BLANK_RUNS.sub("\n\n", "\n".join(lines[first:last]))
-        if body and offset:
+        if not body:
+            body_starts.append(None)
+            continue
+        if offset:
             separator = "\n\n" if (pending_break or first > 0) else "\n"
             parts.append(separator)
             offset += len(separator)
-        starts.append(offset)
-        if body:
-            parts.append(body)
-            offset += len(body)
-            pending_break = last < len(lines)
+        body_starts.append(offset)
+        parts.append(body)
+        offset += len(body)
+        pending_break = last < len(lines)
     text = "".join(parts)
-    spans = []
-    for number, start in enumerate(starts, start=1):
-        end = starts[number] if number < len(starts) else len(text)
-        spans.append(Page(number=number, start=start, end=max(start, end)))
+    spans: list[Page] = []
+    next_start = len(text)  # a page runs up to where the next page with text begins
+    for number in range(len(body_starts), 0, -1):
+        start = body_starts[number - 1]
+        start = next_start if start is None else start
+        spans.append(Page(number=number, start=start, end=next_start))
+        next_start = start
+    spans.reverse()
     return text, spans
 
 
@@ -197,7 +203,11 @@ def _is_stem_title(meta: DocumentMeta, path: Path) -> bool:
 
 
 def read_pdf(path: Path, meta: DocumentMeta, max_pages: int | None = None) -> Document:
-    """Read a PDF into a Document: stored text without running headers, plus page spans."""
+    """Read a PDF into a Document: stored text without running headers, plus page spans.
+
+    Raises ReaderError for an empty, non-PDF, corrupt/truncated, password-protected or
+    textless (scanned) file, and for more than ``max_pages`` pages when that is set.
+    """
     path = Path(path)
     _check_bytes(path)
     texts, metadata, warnings = _extract_pages(path, max_pages)

@@ -1,0 +1,79 @@
+"""Answers to "which laws …" questions: a deduplicated list of instruments.
+
+Each instrument (a law, constitution or programme) comes from the instrument mentions in
+the quoted profile passages (linked to KEY SOURCES entries) and from quoted law text
+itself. Where a Key Sources entry is a corpus document, the law is searched for the
+question's subject so the answer can go from the profile's claim to the article itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .records import Citation, Document, Instrument, KeySourceRef
+
+_ASKS = re.compile(
+    r"\b(?:which|what)\b[^?]{0,60}\b(?:laws?|legislation|legal (?:instruments?|frameworks?|provisions?|basis)|"
+    r"instruments?|statutes?|constitutions?|articles?|regulations?|norms?)\b"
+    r"|\bqu[ée]\s+(?:leyes|normas|art[íi]culos?|instrumentos|disposiciones|constituci[óo]n)",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\((\d{4})\)")
+
+
+def asks_for_instruments(question: str) -> bool:
+    """True for questions asking which laws, instruments or articles apply."""
+    return bool(_ASKS.search(question))
+
+
+def _key(name: str) -> str:
+    return " ".join(re.findall(r"\w+", name.lower()))
+
+
+def list_instruments(citations: list[Citation], documents: dict[str, Document],
+                     key_sources_by_document: dict[str, list[KeySourceRef]]) -> list[Instrument]:
+    """Instruments named or quoted by the citations, deduplicated, in citation order."""
+    found: dict[str, Instrument] = {}
+
+    def add(key: str, name: str, year: str | None, citation: Citation,
+            sources: list[KeySourceRef], document_id: str | None, article: str | None) -> None:
+        item = found.setdefault(key, Instrument(name=name, year=year, document_id=document_id))
+        if citation.n not in item.citations:
+            item.citations.append(citation.n)
+        if article and article not in item.articles:
+            item.articles.append(article)
+        for source in sources:
+            if source.id not in {s.id for s in item.key_sources}:
+                item.key_sources.append(source)
+        item.year = item.year or year
+        item.document_id = item.document_id or document_id
+
+    for citation in citations:
+        document = documents[citation.document.id]
+        if document.meta.kind in ("law", "constitution"):
+            sources = key_sources_by_document.get(document.id, [])
+            year = _year_label(sources)
+            key = sources[0].title if sources else document.meta.title
+            add(_key(key), document.meta.title, year, citation, sources, document.id, citation.article)
+            continue
+        by_id = {entry.id: entry for entry in document.key_sources}
+        for mention in document.mentions:
+            if not (mention.start < citation.end and mention.end > citation.start):
+                continue
+            entries = [by_id[i] for i in mention.key_source_ids if i in by_id]
+            refs = [ks for ks in citation.key_sources if ks.id in mention.key_source_ids]
+            year_match = _YEAR.search(mention.text)
+            year = year_match.group(1) if year_match else (entries[0].year[:4] if entries else None)
+            corpus = next((e.document_id for e in entries if e.document_id), None)
+            key = _key(entries[0].title) if entries else _key(_YEAR.sub("", mention.text))
+            name = _YEAR.sub("", mention.text).strip(" ,.")
+            add(key, name, year, citation, refs, corpus, None)
+    return list(found.values())
+
+
+def _year_label(sources: list[KeySourceRef]) -> str | None:
+    for source in sources:
+        match = re.match(r"\d{4}", source.year)
+        if match:
+            return match.group(0)
+    return None
