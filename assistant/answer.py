@@ -18,17 +18,10 @@ import numpy as np
 
 from .chunking import sentence_spans
 from .records import Chunk, Citation, Document, KeySourceRef, Passage
+from .readers.law import is_reform_note
 from .retrieval import Hit
+from .sources import key_sources_for_span
 from .text import tokenize
-
-_REFORM_NOTE = re.compile(
-    r"^\s*(?:(?:p[áa]rrafo|fracci[óo]n|art[íi]culo|inciso|apartado|denominaci[óo]n|cap[íi]tulo|"
-    r"t[íi]tulo|secci[óo]n|base|numeral|fe de erratas)[^\n]{0,80}(?:reformad|adicionad|derogad|"
-    r"recorrid)|(?:reforma|adici[óo]n|fe de erratas)[^\n]{0,40}DOF)",
-    re.IGNORECASE,
-)
-_DATE_NOTE = re.compile(r"\bDOF\s+\d{2}-\d{2}-\d{4}")
-
 
 class Scorer:
     """idf weights from the BM25 index, for coverage and sentence scoring."""
@@ -51,11 +44,6 @@ class Scorer:
         if total == 0:
             return 0.0
         return sum(self.idf(t) for t in unique if t in passage) / total
-
-
-def is_reform_note(text: str) -> bool:
-    """Editorial notes of official compilations ("Párrafo reformado DOF 04-05-2021")."""
-    return bool(_REFORM_NOTE.match(text)) or (len(text) < 90 and bool(_DATE_NOTE.search(text)))
 
 
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
@@ -141,32 +129,17 @@ def select_sentences(
 
 def key_sources_for(document: Document, start: int, end: int, chunk: Chunk,
                     by_document: dict[str, list[KeySourceRef]]) -> list[KeySourceRef]:
-    """Key Sources a quote relies on: instruments it (or its passage) mentions, or the
+    """Key Sources a quote relies on: instruments it (or else its passage) mentions, or the
     bibliography entries that *are* the quoted document."""
-    by_id = {ks.id: ks for ks in document.key_sources}
-    ids: list[str] = []
-    for lo, hi in ((start, end), (chunk.start, chunk.end)):
-        for mention in document.mentions:
-            if mention.start < hi and mention.end > lo:
-                ids.extend(i for i in mention.key_source_ids if i not in ids)
-        if ids:
-            break
-    refs = [key_source_ref(by_id[i]) for i in ids if i in by_id]
-    return refs or list(by_document.get(document.id, []))
+    entries = key_sources_for_span(document, start, end) or key_sources_for_span(
+        document, chunk.start, chunk.end
+    )
+    return [key_source_ref(e) for e in entries] or list(by_document.get(document.id, []))
 
 
 def key_source_ref(entry) -> KeySourceRef:
     return KeySourceRef(id=entry.id, author=entry.author, year=entry.year, title=entry.title,
                         url=entry.url, label=entry.label, document_id=entry.document_id)
-
-
-def footnotes_for(document: Document, start: int, end: int) -> list[str]:
-    """Texts of the footnotes whose markers stand inside the quote."""
-    return [
-        document.text[f.start : f.end]
-        for f in document.footnotes
-        if any(start <= ref < end + 3 for ref in f.refs)
-    ]
 
 
 def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: Chunk,
@@ -187,7 +160,7 @@ def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: C
         score=round(score, 4),
         chunk_id=chunk.id,
         key_sources=key_sources_for(document, start, end, chunk, by_document),
-        footnotes=footnotes_for(document, start, end),
+        footnotes=[document.text[f.start : f.end] for f in document.footnotes_in(start, end + 3)],
     )
 
 

@@ -24,7 +24,7 @@ class EmbeddingCache:
 
     def __init__(self, path: Path, model: str, dim: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path))
+        self._db = sqlite3.connect(str(path), timeout=120)  # builds may run side by side
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vector BLOB, "
             "PRIMARY KEY (model, key))"

@@ -117,17 +117,22 @@ class Document(BaseModel):
         return self.meta.id
 
     def page_at(self, offset: int) -> int | None:
-        """The PDF page number holding ``offset`` (None for documents without pages)."""
-        index = bisect.bisect_right([page.start for page in self.pages], offset) - 1
-        return self.pages[index].number if index >= 0 else None
+        """1-based PDF page holding character ``offset`` (None outside pages / no pages)."""
+        pages = [page for page in self.pages if page.end > page.start]
+        index = bisect.bisect_right([page.start for page in pages], offset) - 1
+        if offset < 0 or index < 0 or offset >= pages[index].end:
+            return None
+        return pages[index].number
 
     def section_at(self, offset: int) -> Section | None:
         """The deepest section containing ``offset``."""
-        best = None
-        for section in self.sections:
-            if section.start <= offset < section.end and (best is None or section.level >= best.level):
-                best = section
-        return best
+        containing = [s for s in self.sections if s.start <= offset < s.end]
+        return max(containing, key=lambda s: (s.level, s.start), default=None)
+
+    def section_path(self, offset: int) -> list[str]:
+        """Titles from the outermost section down to the one holding ``offset``."""
+        section = self.section_at(offset)
+        return list(section.path) if section else []
 
     def article_at(self, offset: int) -> Article | None:
         """The article containing ``offset``, if the document has articles."""
@@ -135,6 +140,10 @@ class Document(BaseModel):
         if index >= 0 and self.articles[index].start <= offset < self.articles[index].end:
             return self.articles[index]
         return None
+
+    def footnotes_in(self, start: int, end: int) -> list[Footnote]:
+        """Footnotes whose markers stand inside ``[start, end)``."""
+        return [f for f in self.footnotes if any(start <= ref < end for ref in f.refs)]
 
     def ref(self) -> DocumentRef:
         """The short reference carried by citations."""

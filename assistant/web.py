@@ -40,6 +40,7 @@ templates.env.autoescape = True
 templates.env.filters["citation_text"] = citation_text
 templates.env.filters["locator"] = locator
 templates.env.filters["viewer_path"] = viewer_path
+templates.env.filters["when"] = lambda stamp: str(stamp)[:16].replace("T", " ") + " UTC"
 router = APIRouter(include_in_schema=False)
 
 CONTEXT_CHARS = 1500  # stored text shown on each side of a quote
@@ -137,7 +138,7 @@ def _load(request: Request, conversation_id: str) -> Conversation | HTMLResponse
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, q: str = "") -> HTMLResponse:
     """A new chat. ``/?q=...`` (old links) answers once without saving."""
-    if not q:
+    if not q.strip():
         return _chat(request, None)
     assistant = assistant_of(request)
     filters = _filters_from(request.query_params)

@@ -9,7 +9,6 @@ import pytest
 from assistant.readers import read_document
 from assistant.readers.law import (
     NO_STRUCTURE,
-    article_at,
     fraccion_spans,
     is_reform_note,
     read_law_pdf,
@@ -88,8 +87,8 @@ def test_articles_are_ordered_disjoint_and_labelled(read_corpus_document, doc_id
         else:
             assert not article.path or "TRANSITORI" not in article.path[0].upper()
     for article in main[:: max(1, len(main) // 25)]:
-        assert article_at(document, article.start) == article
-        assert article_at(document, article.end - 1) == article
+        assert document.article_at(article.start) == article
+        assert document.article_at(article.end - 1) == article
 
 
 @pytest.mark.parametrize("doc_id", LAWS)
@@ -239,4 +238,4 @@ def test_structureless_pdf_ingests_by_page_with_warning(tmp_path):
     assert NO_STRUCTURE in document.warnings
     assert document.articles == [] and document.sections == []
     assert len(document.pages) == 2 and "Segunda hoja" in document.text
-    assert article_at(document, 0) is None
+    assert document.article_at(0) is None

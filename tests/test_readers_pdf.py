@@ -11,7 +11,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from assistant.readers import ReaderError
-from assistant.readers.pdf import page_at, read_pdf
+from assistant.readers.pdf import read_pdf
 from assistant.records import DocumentMeta
 
 PAGE_COUNTS = {  # from each document's SOURCE.txt
@@ -98,19 +98,19 @@ def test_page_at_matches_raw_pypdf_pages(read_corpus_document):
         holding = [n for n, raw in enumerate(raw_pages, start=1) if phrase in raw]
         assert len(holding) == 1, phrase
         offset = document.text.index(phrase)
-        assert page_at(document, offset) == holding[0]
-        assert page_at(document, offset + len(phrase) - 1) == holding[0]
+        assert document.page_at(offset) == holding[0]
+        assert document.page_at(offset + len(phrase) - 1) == holding[0]
     # every page: its first line that is unique in the whole PDF maps back to that page
     raw_lines = [line.strip() for raw in raw_pages for line in raw.split("\n")]
     checked = 0
     for number, raw in enumerate(raw_pages, start=1):
         for line in (line.strip() for line in raw.split("\n")):
             if len(line) > 40 and raw_lines.count(line) == 1 and document.text.count(line) == 1:
-                assert page_at(document, document.text.index(line)) == number
+                assert document.page_at(document.text.index(line)) == number
                 checked += 1
                 break
     assert checked >= 20
-    assert page_at(document, -1) is None and page_at(document, len(document.text)) is None
+    assert document.page_at(-1) is None and document.page_at(len(document.text)) is None
 
 
 def test_synthetic_pdf_headers_footers_title_and_page_join(tmp_path):
@@ -127,7 +127,7 @@ def test_synthetic_pdf_headers_footers_title_and_page_join(tmp_path):
     assert "Página" not in document.text and "Última Reforma" not in document.text
     for n, word in enumerate(words, start=1):
         start = document.text.index(f"Texto {word} de esta hoja")
-        assert page_at(document, start) == n
+        assert document.page_at(start) == n
     assert "(uno)\nTexto dos" in document.text  # pages joined by a newline
     catalogued = read_pdf(path, _meta(path, title="Título del catálogo"))
     assert catalogued.meta.title == "Título del catálogo"

@@ -11,9 +11,7 @@ from assistant.readers.profile import (
     FOOTNOTES_TITLE,
     SUPERSCRIPTS,
     clean_text,
-    footnotes_for_span,
     read_profile,
-    section_path_at,
 )
 from assistant.records import DocumentMeta
 
@@ -45,7 +43,7 @@ def test_top_level_sections_come_from_the_table_of_contents(doc):
 
 def test_issue_example_path_for_a_passage_in_1_1(doc):
     offset = doc.text.index("is the most recent of the entities making up the Mexican Republic")
-    assert section_path_at(doc, offset) == [
+    assert doc.section_path(offset) == [
         "KEY FINDINGS", DIM1, "1.1. Migration governance: Examples of well-developed areas"]
 
 
@@ -67,7 +65,7 @@ def test_title_case_subheadings(doc):
     assert ("INTRODUCTION", "The Migration Governance Indicators") in paths
     assert ("ANNEXES", "MiGOF: Migration Governance Framework") in paths  # marker stripped
     offset = doc.text.index("Conducted in 2020, the latest INEGI")
-    assert section_path_at(doc, offset) == ["CONTEXT", "Migration trends"]
+    assert doc.section_path(offset) == ["CONTEXT", "Migration trends"]
 
 
 def test_noise_lines_are_not_sections(doc):
@@ -90,7 +88,7 @@ def test_sections_nest_and_stay_in_bounds(doc):
             parent = by_path[tuple(s.path[:-1])]
             assert parent.start <= s.start and s.end <= parent.end and parent.level < s.level
     for offset in range(0, len(doc.text), 97):
-        assert section_path_at(doc, offset), offset
+        assert doc.section_path(offset), offset
 
 
 def test_interrupted_sentence_is_contiguous(doc):
@@ -139,10 +137,10 @@ def test_repeated_markers_link_to_the_right_definitions(doc):
         notes = [n for n in doc.footnotes if n.marker == marker]
         assert len(notes) == 2
         assert text_of(notes[0]).startswith(first) and text_of(notes[1]).startswith(second)
-        assert [section_path_at(doc, r)[0] for r in notes[0].refs] == [first_top]
-        assert [section_path_at(doc, r)[0] for r in notes[1].refs] == [second_top]
+        assert [doc.section_path(r)[0] for r in notes[0].refs] == [first_top]
+        assert [doc.section_path(r)[0] for r in notes[1].refs] == [second_top]
     ccpm = doc.text.index("2022 budgetary projections")
-    assert [n.marker for n in footnotes_for_span(doc, ccpm, ccpm + 200)] == ["14"]
+    assert [n.marker for n in doc.footnotes_in(ccpm, ccpm + 200)] == ["14"]
 
 
 def test_every_body_marker_is_linked_once(doc):
@@ -152,7 +150,7 @@ def test_every_body_marker_is_linked_once(doc):
     assert refs == markers
     assert not doc.warnings
     covid = doc.text.index("medical home visits.")
-    assert [n.marker for n in footnotes_for_span(doc, covid, covid + 25)] == ["2", "3"]
+    assert [n.marker for n in doc.footnotes_in(covid, covid + 25)] == ["2", "3"]
 
 
 def test_emphasis_removed_but_urls_kept(doc):
@@ -215,7 +213,7 @@ def test_synthetic_profile_without_toc(tmp_path):
     assert "in the middle of the sentence, which continues" in doc.text
     [note] = doc.footnotes
     assert doc.text[note.start:note.end] == "A footnote that interrupts the sentence."
-    assert [section_path_at(doc, r) for r in note.refs] == [["INTRODUCTION", "Background"]]
+    assert [doc.section_path(r) for r in note.refs] == [["INTRODUCTION", "Background"]]
     assert [(k.author, k.year, k.title, k.url) for k in doc.key_sources] == [
         ("City Council", "2019", "Ley de Cosas", "www.example.org/ley"),
         ("Regional Office", "n.d.", "Informe sin fecha", None),

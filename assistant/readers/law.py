@@ -365,13 +365,6 @@ def _build_articles(
     return built
 
 
-def article_at(document: Document, offset: int) -> Article | None:
-    """The article whose span holds character ``offset``, if any."""
-    starts = [article.start for article in document.articles]
-    index = bisect.bisect_right(starts, offset) - 1
-    if index >= 0 and offset < document.articles[index].end:
-        return document.articles[index]
-    return None
 
 
 def _roman_value(roman: str) -> int:

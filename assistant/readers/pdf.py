@@ -9,7 +9,6 @@ spans), so every character of the stored text belongs to exactly one page.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import re
 from collections import Counter
@@ -231,13 +230,3 @@ def read_pdf(path: Path, meta: DocumentMeta, max_pages: int | None = None) -> Do
         meta = meta.model_copy(update={"title": title[:200]})
     return Document(meta=meta, text=text, pages=spans, warnings=warnings)
 
-
-def page_at(document: Document, offset: int) -> int | None:
-    """1-based number of the page holding character ``offset`` of the stored text."""
-    pages = [page for page in document.pages if page.end > page.start]
-    if not pages or offset < 0:
-        return None
-    index = bisect.bisect_right([page.start for page in pages], offset) - 1
-    if index < 0 or offset >= pages[index].end:
-        return None
-    return pages[index].number

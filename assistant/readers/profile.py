@@ -134,9 +134,6 @@ def _link_footnotes(body: str, raw: list[_RawFootnote], base: int) -> tuple[list
     return notes, warnings
 
 
-def footnotes_for_span(document: Document, start: int, end: int) -> list[Footnote]:
-    """Footnotes whose markers stand inside ``[start, end)``."""
-    return [f for f in document.footnotes if any(start <= ref < end for ref in f.refs)]
 
 
 # ----------------------------------------------------------------------------- headings
@@ -341,11 +338,6 @@ def _build_sections(heads: list[_Heading], body_end: int, doc_title: str) -> lis
     return sections
 
 
-def section_path_at(document: Document, offset: int) -> list[str]:
-    """Path of the deepest section containing ``offset`` ([] when none does)."""
-    containing = [s for s in document.sections if s.start <= offset < s.end]
-    best = max(containing, key=lambda s: (s.level, s.start), default=None)
-    return list(best.path) if best else []
 
 
 # ----------------------------------------------------------------------------- key sources
