@@ -1,12 +1,12 @@
 """Answers: pick the sentences of the retrieved passages that answer the question, quote
 them verbatim with numbered citations, or refuse when the evidence is too weak.
 
-Evidence strength is the larger of two signals in [0, 1]:
+Evidence strength combines two signals, each against a calibrated threshold:
 - *coverage*: the idf-weighted share of the question's content words found in a top
   passage (a question about "Buenos Aires" finds no passage with those words);
 - *dense surprise*: how far the best passage's similarity stands above the corpus-wide
-  distribution of the question's similarities (a z-score squashed by a logistic), which
-  works across languages where words cannot overlap.
+  distribution of the question's similarities (a z-score), which works across languages
+  where words cannot overlap, and never thresholds raw cosines.
 """
 
 from __future__ import annotations
@@ -61,21 +61,21 @@ def unknown_names(scorer: Scorer, question: str) -> list[str]:
 
 
 def evidence_strength(
-    scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk], question: str = ""
+    scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk], question: str,
+    min_coverage: float, min_z: float,
 ) -> float:
-    """How well the best passages support an answer, in [0, 1] (see module docstring).
+    """How well the best passages support an answer; ≥ 1.0 means "answer" (module docstring).
 
-    A question naming something the corpus never mentions is judged on word coverage
-    alone, halved: semantic similarity cannot vouch for a place or body the documents lack.
+    It is the larger of coverage / ``min_coverage`` and the best dense z-score / ``min_z``
+    (thresholds calibrated on the dev set, docs/retrieval.md). A question naming something
+    the corpus never mentions scores 0: similarity cannot vouch for a place or body the
+    documents lack.
     """
-    if not hits:
+    if not hits or (question and unknown_names(scorer, question)):
         return 0.0
     coverage = max(scorer.coverage(query, set(tokenize(chunks[h.index].text))) for h in hits[:3])
-    if question and unknown_names(scorer, question):
-        return coverage / 2
     best_z = max((h.dense_z for h in hits[:3]), default=0.0)
-    surprise = 1.0 / (1.0 + math.exp(-(best_z - 3.5) * 1.5)) if best_z else 0.0
-    return max(coverage, surprise)
+    return max(coverage / min_coverage, best_z / min_z if min_z else 0.0)
 
 
 def passage_of(hit: Hit, chunk: Chunk, document: Document) -> Passage:

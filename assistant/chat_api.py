@@ -13,9 +13,9 @@ Errors are ``{"error": message}`` (the app's handlers); unknown or malformed ids
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -32,6 +32,12 @@ from .exports import FORMATS, export, filename
 from .records import Answer, Filters
 
 TURN_HEADER = "X-Conversation-Turn"
+# The pattern is documented in the schema and enforced by the store: a malformed id is
+# answered like an unknown one (404), so probing ids reveals nothing.
+ConversationId = Annotated[str, Path(
+    description="32 lower-case hexadecimal characters (uuid4 hex)",
+    json_schema_extra={"pattern": "^[0-9a-f]{32}$"},
+)]
 
 
 class NewConversation(BaseModel):
@@ -108,13 +114,13 @@ def list_conversations(request: Request) -> list[ConversationSummary]:
 
 
 @router.get("/conversations/{conversation_id}", response_model=Conversation, responses=ERRORS)
-def get_conversation(conversation_id: str, request: Request) -> Conversation:
+def get_conversation(conversation_id: ConversationId, request: Request) -> Conversation:
     """A conversation with every turn: question, filters and the full Answer."""
     return load(store_of(request), conversation_id)
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204, responses=ERRORS)
-def delete_conversation(conversation_id: str, request: Request) -> Response:
+def delete_conversation(conversation_id: ConversationId, request: Request) -> Response:
     """Delete a conversation and its turns."""
     try:
         store_of(request).delete(conversation_id)
@@ -124,7 +130,7 @@ def delete_conversation(conversation_id: str, request: Request) -> Response:
 
 
 @router.post("/conversations/{conversation_id}/ask", response_model=Answer, responses=ERRORS)
-async def ask(conversation_id: str, body: ConversationAsk, request: Request, response: Response) -> Answer:
+async def ask(conversation_id: ConversationId, body: ConversationAsk, request: Request, response: Response) -> Answer:
     """Ask in a conversation: earlier turns are the history, so "And for education?" works.
     The new turn's number is in the X-Conversation-Turn header."""
     assistant = assistant_of(request)
@@ -143,7 +149,7 @@ async def ask(conversation_id: str, body: ConversationAsk, request: Request, res
 
 @router.get("/conversations/{conversation_id}/export", responses=ERRORS)
 def export_conversation(
-    conversation_id: str, request: Request,
+    conversation_id: ConversationId, request: Request,
     format: Literal["md", "csv", "bib"] = Query("md", description="md, csv or bib"),
 ) -> Response:
     """The conversation's cited passages as Markdown, CSV or BibTeX (a download)."""

@@ -44,6 +44,7 @@ def build(
     index: Optional[Path] = IndexOption,
     embedder: list[str] = typer.Option(None, "--embedder", help="Backend(s) to embed with (repeatable)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    write_seed: bool = typer.Option(False, "--write-seed", help="Then save the vectors as shipped seeds."),
 ) -> None:
     """Build or update the index (only changed documents are re-read and re-embedded)."""
     from .catalog import CatalogError
@@ -58,6 +59,11 @@ def build(
         typer.secho(f"skipped {item['file']}: {item['reason']}", fg=typer.colors.YELLOW, err=True)
     for note in report.notes:
         typer.echo(f"note: {note}", err=True)
+    if write_seed:
+        from .index import write_seeds
+
+        for path in write_seeds(settings):
+            typer.echo(f"wrote seed {path}", err=True)
     typer.echo(
         f"indexed {len(report.documents)} documents ({len(report.reused)} unchanged), "
         f"{report.chunks} chunks, skipped {len(report.skipped)} in {report.seconds:.1f}s "

@@ -132,6 +132,7 @@ class Assistant:
         hits = self.retriever.search(
             query, k=k, filters=filters, mode=retriever, backend=embedder or self.default_embedder,
             candidates=max(self.settings.candidates, k), rrf_k=self.settings.rrf_k,
+            bm25_weight=self.settings.bm25_weight,
         )
         return query, hits
 
@@ -159,10 +160,14 @@ class Assistant:
         question = self.check(question, k, history)
         query, hits = self._hits(question, history, k, filters, retriever, embedder)
         retrieved_at = time.perf_counter()
-        strength = evidence_strength(self.scorer, query.tokens, hits, self.chunks, question)
+        backend = embedder or self.default_embedder
+        strength = evidence_strength(
+            self.scorer, query.tokens, hits, self.chunks, question, self.settings.refusal_min_coverage,
+            self.settings.refusal_min_z.get(backend, 2.75) if retriever != "bm25" else 0.0,
+        )
         retrieved = [self._passage(hit) for hit in hits]
         coverage = sorted(self._filtered_documents(filters) if filters else self.documents)
-        refused = strength < self.settings.refusal_threshold
+        refused = strength < 1.0
         citations = []
         if not refused:
             chosen = select_sentences(

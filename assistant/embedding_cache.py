@@ -89,3 +89,39 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+# -- seeds: a shipped artifact of vectors, so a fresh clone need not re-embed the corpus ---
+
+
+def write_seed(path: Path, keys: list[str], vectors: np.ndarray) -> None:
+    """Save vectors (float16) keyed by text hash; the key *is* the verification: a vector is
+    used only for the exact text it was computed from."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    unique = dict(zip(keys, vectors))
+    digests = np.frombuffer(b"".join(bytes.fromhex(k) for k in unique), dtype=np.uint8)
+    temporary = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(
+        temporary,
+        keys=digests.reshape(-1, 32),
+        vectors=np.stack(list(unique.values())).astype(np.float16),
+    )
+    temporary.replace(path)
+
+
+def read_seed(path: Path, wanted: set[str]) -> dict[str, np.ndarray]:
+    """Seed vectors for the wanted text hashes (re-normalised to unit length)."""
+    if not path.exists():
+        return {}
+    try:
+        data = np.load(path)
+        keys = [row.tobytes().hex() for row in data["keys"]]
+        vectors = data["vectors"].astype(np.float32)
+    except (OSError, ValueError, KeyError):
+        return {}
+    found = {}
+    for key, vector in zip(keys, vectors):
+        if key in wanted:
+            norm = float(np.linalg.norm(vector)) or 1.0
+            found[key] = vector / norm
+    return found

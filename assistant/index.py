@@ -202,6 +202,7 @@ def build_index(
         embedder_info = {}
         for backend, embedder in embedders.items():
             cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite3", embedder.name, embedder.dim)
+            _plant_seed(cache, settings.seed_dir / f"{backend}.npz", texts)
             with tqdm(total=len(texts), desc=f"embed {backend}", unit="chunk", disable=not progress) as ebar:
                 vectors = cache.embed(texts, embedder.embed_passages, settings.batch_size, ebar.update)
             report.embedded[backend] = {"cached": cache.hits, "encoded": cache.misses}
@@ -234,6 +235,32 @@ def build_index(
     _prune(builds, keep=final)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _plant_seed(cache, seed: Path, texts: list[str]) -> None:
+    """Copy shipped seed vectors for these texts into the cache (only missing ones)."""
+    from .embedding_cache import read_seed, text_key
+
+    keys = {text_key(text) for text in texts}
+    missing = keys - set(cache.get_many(sorted(keys)))
+    if missing:
+        found = read_seed(seed, missing)
+        if found:
+            cache.put_many(found)
+
+
+def write_seeds(settings: Settings) -> list[Path]:
+    """Write the current index's vectors as seeds (``settings.seed_dir/<backend>.npz``)."""
+    from .embedding_cache import text_key, write_seed
+
+    loaded = load_index(settings.index_dir)
+    keys = [text_key(embedding_text(loaded.documents[c.document_id], c)) for c in loaded.chunks]
+    written = []
+    for backend, dense in loaded.dense.items():
+        path = settings.seed_dir / f"{backend}.npz"
+        write_seed(path, keys, dense.reconstruct_n(0, dense.ntotal))
+        written.append(path)
+    return written
 
 
 def _chunking_settings(settings: Settings) -> dict:

@@ -157,8 +157,10 @@ class Retriever:
         backend: str = "sentence-transformers",
         candidates: int = 50,
         rrf_k: int = 60,
+        bm25_weight: float = 1.0,
     ) -> list[Hit]:
-        """Rank chunks for ``query``: "bm25", "dense" or "hybrid" (reciprocal rank fusion)."""
+        """Rank chunks for ``query``: "bm25", "dense" or "hybrid" (reciprocal rank fusion,
+        BM25's votes weighted by ``bm25_weight``)."""
         if mode not in MODES:
             raise FilterError(f"unknown retriever {mode!r}; choose one of {', '.join(MODES)}")
         mask = self.allowed(filters)
@@ -171,7 +173,7 @@ class Retriever:
                     break
                 hit = hits.setdefault(int(i), Hit(int(i), 0.0))
                 hit.bm25 = float(scores[i])
-                hit.score += 1.0 / (rrf_k + rank + 1) if mode == "hybrid" else float(scores[i])
+                hit.score += bm25_weight / (rrf_k + rank + 1) if mode == "hybrid" else float(scores[i])
         if mode in ("dense", "hybrid"):
             ranked, mu, sigma = self.dense_search(backend, query.dense_text, candidates, mask)
             for rank, (i, score) in enumerate(ranked):

@@ -253,9 +253,17 @@ def source_window(document: Document, start: int | None, end: int | None) -> dic
     }
 
 
+def _offset(name: str, value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.strip().lstrip("-").isdigit() or len(value) > 12:
+        raise QuestionError(f"{name} must be a whole number of characters, got {value[:20]!r}")
+    return int(value)
+
+
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(
-    document_id: str, request: Request, start: int | None = None, end: int | None = None
+    document_id: str, request: Request, start: str | None = None, end: str | None = None
 ) -> HTMLResponse:
     """Source viewer: the stored text around a quote (highlighted), outline, metadata."""
     assistant = assistant_of(request)
@@ -263,7 +271,8 @@ def document_page(
         return _error_page(request, 404, f"unknown document id {document_id!r}")
     document = assistant.get_document(document_id)
     try:
-        window = source_window(document, start, end)
+        offsets = [_offset(name, value) for name, value in (("start", start), ("end", end))]
+        window = source_window(document, *offsets)
     except QuestionError as problem:
         return _error_page(request, 422, str(problem))
     return _page(request, "document.html", {

@@ -18,19 +18,35 @@ import json
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 MAX_EXAMPLES = 30
-OPERATIONS = [
-    ("POST", "/api/ask"),
-    ("GET", "/api/search"),
-    ("GET", "/api/documents"),
-    ("GET", "/api/documents/{document_id}"),
-    ("GET", "/api/documents/{document_id}/text"),
-    ("GET", "/api/sources"),
-    ("GET", "/healthz"),
+REAL_DOCUMENT = "ley-migracion"  # in the session's subset: lets the fuzzer reach past the 404
+
+
+def _operations() -> list[tuple[str, str, bool]]:
+    """(method, path, takes input) of every operation in the app's schema, read at collection
+    time from ``app.openapi()`` (no index needed), so a new route is fuzzed without edits."""
+    from assistant.api import create_app
+    from assistant.settings import get_settings
+
+    found = []
+    for path, item in create_app(get_settings()).openapi()["paths"].items():
+        for method, spec in item.items():
+            found.append((method.upper(), path, bool(spec.get("parameters") or spec.get("requestBody"))))
+    return sorted(found)
+
+
+OPERATIONS = _operations()
+CASES = [
+    pytest.param(method, path, mode, id=f"{method} {path} {mode}")
+    for method, path, takes_input in OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if takes_input or mode == GenerationMode.POSITIVE  # nothing to break without input
 ]
 
 
@@ -52,16 +68,19 @@ def check_error_body(response) -> None:
 
 def test_every_operation_is_fuzzed(api_schema):
     found = {(op.ok().method.upper(), op.ok().path) for op in api_schema.get_all_operations()}
-    assert found == set(OPERATIONS), "update OPERATIONS: the API changed"
+    assert found == {(method, path) for method, path, _ in OPERATIONS}
+    assert ("POST", "/api/ask") in found
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
-@pytest.mark.parametrize("method, path", OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+@pytest.mark.parametrize("method, path, mode", CASES)
 def test_api_never_errors_on_generated_input(api_schema, method, path, mode):
     operation = api_schema[path][method]
     seen: dict[int, int] = {}
+    strategy = operation.as_strategy(generation_mode=mode)
+    if "{document_id}" in path and mode == GenerationMode.POSITIVE:
+        strategy = st.one_of(strategy, strategy.map(_with_real_document))
 
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=strategy)
     @hypothesis_settings(
         max_examples=MAX_EXAMPLES,
         deadline=None,
@@ -77,6 +96,14 @@ def test_api_never_errors_on_generated_input(api_schema, method, path, mode):
         assert response.status_code < 500, response.text[:500]
         check_error_body(response)
 
-    fuzz()
+    try:
+        fuzz()
+    except Unsatisfiable:
+        pytest.skip(f"schemathesis cannot make {mode} input for {method} {path} (a free-form path id)")
     print(f"{method} {path} {mode}: statuses {seen}")
     assert seen
+
+
+def _with_real_document(case):
+    case.path_parameters = {**(case.path_parameters or {}), "document_id": REAL_DOCUMENT}
+    return case

@@ -126,9 +126,13 @@ def test_source_viewer_reading_and_bad_offsets(client, assistant):
     assert str(escape(document.text[article.start:article.start + 80])) in page.text
     assert "Earlier text" in page.text and "Later text" in page.text
     size = len(document.text)
-    for query in (f"start=10&end=5", f"start=0&end={size + 1}", "start=-1"):
+    for query, message in (("start=10&end=5", "offsets must satisfy"),
+                           (f"start=0&end={size + 1}", "offsets must satisfy"),
+                           ("start=-1", "offsets must satisfy"),
+                           ("start=abc", "start must be a whole number"),
+                           ("start=0&end=1e9", "end must be a whole number")):
         bad = client.get(f"/documents/ley-migracion?{query}")
-        assert bad.status_code == 422 and "offsets must satisfy" in bad.text
+        assert bad.status_code == 422 and message in bad.text
         assert 'role="alert"' in bad.text
     missing = client.get("/documents/no-such-document")
     assert missing.status_code == 404 and "unknown document id" in missing.text
