@@ -97,8 +97,17 @@ def _print_citations(answer) -> None:
         typer.echo(f"[{citation.n}] " + " · ".join(where) + f"  (chars {citation.start}-{citation.end})")
         for source in citation.key_sources:
             typer.secho(f"     Key Source: {source.label}", dim=True)
+    if answer.instruments:
+        typer.secho("\nInstruments", bold=True)
     for instrument in answer.instruments:
-        typer.echo(f"• {instrument.name}" + (f" ({instrument.year})" if instrument.year else ""))
+        line = f"• {instrument.name}" + (f" ({instrument.year})" if instrument.year else "")
+        if instrument.articles:
+            line += " — " + ", ".join(instrument.articles)
+        typer.echo(line + " " + "".join(f"[{n}]" for n in instrument.citations))
+        for source in instrument.key_sources[:1]:
+            typer.secho(f"     Key Source: {source.label}", dim=True)
+    if answer.coverage:
+        typer.secho(f"\nSearched: {', '.join(answer.coverage)}", dim=True)
 
 
 @app.command()

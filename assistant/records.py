@@ -187,32 +187,30 @@ class KeySourceRef(BaseModel):
     document_id: str | None = None
 
 
-class Passage(BaseModel):
+class Located(BaseModel):
+    """Where a passage or quote stands: document, section path, article, page, offsets."""
+
+    document: DocumentRef
+    section: str
+    article: str | None = None
+    page: int | None = None
+    start: int
+    end: int
+    score: float
+
+
+class Passage(Located):
     """A ranked retrieval hit."""
 
     chunk_id: str
     text: str
-    document: DocumentRef
-    section: str
-    article: str | None = None
-    page: int | None = None
-    start: int
-    end: int
-    score: float
 
 
-class Citation(BaseModel):
+class Citation(Located):
     """One numbered quote in an answer and where it stands."""
 
     n: int
     quote: str
-    document: DocumentRef
-    section: str
-    article: str | None = None
-    page: int | None = None
-    start: int
-    end: int
-    score: float
     chunk_id: str
     key_sources: list[KeySourceRef] = Field(default_factory=list)
     footnotes: list[str] = Field(default_factory=list)  # footnote texts the quote relies on
