@@ -143,6 +143,14 @@ def build_index(
         and manifest.get("reader_version") == READER_VERSION
         and manifest.get("chunking") == _chunking_settings(settings)
     )
+    wanted = list(dict.fromkeys(backends or [settings.embedder, *manifest.get("embedders", {})]))
+    if same_chunker and _up_to_date(manifest, metas, wanted, settings):
+        report.documents = report.reused = sorted(old_docs)
+        report.skipped = manifest.get("skipped", [])
+        report.chunks = sum(len(chunks) for chunks in old_chunks.values())
+        report.notes.append("index is up to date")
+        report.seconds = time.perf_counter() - started
+        return report
     documents: list[Document] = []
     reused: set[str] = set()
     bar = tqdm(metas, desc="read", unit="doc", disable=not progress)
@@ -157,7 +165,8 @@ def build_index(
         try:
             documents.append(_read(settings.documents_dir / meta.file, meta, settings.max_pages))
         except Exception as error:  # noqa: BLE001 - a broken file is skipped and reported
-            report.skipped.append({"file": meta.file, "reason": str(error) or type(error).__name__})
+            report.skipped.append({"file": meta.file, "sha256": meta.sha256,
+                                   "reason": str(error) or type(error).__name__})
     report.reused = sorted(reused)
     if not documents:
         raise IndexProblem(
@@ -167,9 +176,8 @@ def build_index(
     if len(reused) < len(documents) or not same_chunker:
         _link_sources(documents, metas, report)
 
-    backends = list(dict.fromkeys(backends or [settings.embedder, *manifest.get("embedders", {})]))
     embedders = {}
-    for backend in backends:
+    for backend in wanted:
         factory = embedder_factory or load_embedder
         embedders[backend] = factory(backend, settings.model if backend == settings.embedder else "",
                                      settings.batch_size)
@@ -261,6 +269,21 @@ def write_seeds(settings: Settings) -> list[Path]:
         write_seed(path, keys, dense.reconstruct_n(0, dense.ntotal))
         written.append(path)
     return written
+
+
+def _up_to_date(manifest: dict, metas: list[DocumentMeta], backends: list[str], settings: Settings) -> bool:
+    """True when the last build already covers exactly these files, hashes and embedders."""
+    if not manifest:
+        return False
+    built = {info["file"]: info["sha256"] for info in manifest.get("documents", {}).values()}
+    built.update({s["file"]: s.get("sha256") for s in manifest.get("skipped", [])})
+    if built != {meta.file: meta.sha256 for meta in metas}:
+        return False
+    embedders = manifest.get("embedders", {})
+    if not set(backends) <= set(embedders):
+        return False
+    configured = embedders.get(settings.embedder, {}).get("model")
+    return not settings.model or configured == settings.model
 
 
 def _chunking_settings(settings: Settings) -> dict:

@@ -10,6 +10,7 @@ from assistant.conversations import ConversationNotFound, ConversationStore, val
 from assistant.records import Answer, Filters, Turn
 
 HEALTH = "Which laws guarantee migrants access to health care?"
+HEALTH_SERVICES = "Do migrants have access to health services?"
 FOLLOW_UP = "And for education?"
 BAD_IDS = ["..", "../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "ZZZ", "0" * 31, "0" * 33,
            "A" * 32, "' OR 1=1 --", "g" * 32]
@@ -117,7 +118,7 @@ def test_api_conversation_flow_uses_stored_history(client, assistant):
     conversation_id = created.json()["id"]
     assert valid_id(conversation_id)
 
-    first = client.post(f"/api/conversations/{conversation_id}/ask", json={"question": HEALTH})
+    first = client.post(f"/api/conversations/{conversation_id}/ask", json={"question": HEALTH_SERVICES})
     assert first.status_code == 200, first.text
     assert first.headers["X-Conversation-Turn"] == "1"
     first_answer = Answer.model_validate(first.json())
@@ -127,15 +128,16 @@ def test_api_conversation_flow_uses_stored_history(client, assistant):
     assert second.status_code == 200, second.text
     assert second.headers["X-Conversation-Turn"] == "2"
     follow_up = Answer.model_validate(second.json())
-    expected = assistant.ask(FOLLOW_UP, history=[Turn(question=HEALTH, answer=first_answer.answer)])
+    expected = assistant.ask(FOLLOW_UP, history=[Turn(question=HEALTH_SERVICES, answer=first_answer.answer)])
     assert [(c.document.id, c.start, c.end) for c in follow_up.citations] == [
         (c.document.id, c.start, c.end) for c in expected.citations
     ]
+    assert any("educa" in p.text.lower() for p in follow_up.retrieved[:5])
     assert any("educa" in c.quote.lower() for c in follow_up.citations)
 
     body = client.get(f"/api/conversations/{conversation_id}").json()
-    assert body["title"] == HEALTH
-    assert [t["question"] for t in body["turns"]] == [HEALTH, FOLLOW_UP]
+    assert body["title"] == HEALTH_SERVICES
+    assert [t["question"] for t in body["turns"]] == [HEALTH_SERVICES, FOLLOW_UP]
     assert Answer.model_validate(body["turns"][1]["answer"]) == follow_up
     assert conversation_id in [c["id"] for c in client.get("/api/conversations").json()]
 

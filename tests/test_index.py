@@ -29,7 +29,8 @@ def test_manifest_names_model_dimension_chunker_and_hashes(built_index_settings)
 @pytest.fixture()
 def small_corpus(tmp_path):
     docs = make_documents_dir(tmp_path / "docs", ids=("mgi-mexico-city-2022",))
-    return get_settings(documents_dir=docs, index_dir=tmp_path / "index", cache_dir=ROOT / ".cache")
+    return get_settings(documents_dir=docs, index_dir=tmp_path / "index", cache_dir=ROOT / ".cache",
+                        embedder="sentence-transformers")
 
 
 def test_incremental_rebuild_skips_broken_pdf_and_keeps_previous(small_corpus):
@@ -84,3 +85,11 @@ def test_interrupted_build_leaves_last_good_index(small_corpus, monkeypatch):
         build_index(small_corpus, progress=False)
     assert load_index(small_corpus.index_dir).path == good
     assert not list((small_corpus.index_dir / "builds").glob(".*.partial"))
+
+
+def test_unchanged_corpus_is_up_to_date(small_corpus):
+    build_index(small_corpus, progress=False)
+    before = load_index(small_corpus.index_dir).path
+    again = build_index(small_corpus, progress=False)
+    assert "index is up to date" in again.notes
+    assert load_index(small_corpus.index_dir).path == before

@@ -25,10 +25,15 @@
     });
   }
 
-  function focusTurnFromHash() {
+  function focusFromHash() {
     var match = /^#turn-(\d+)$/.exec(window.location.hash);
     var heading = match && document.getElementById("turn-" + match[1] + "-q");
     if (heading) { heading.focus(); }
+    var quote = window.location.hash === "#quote" && document.getElementById("quote");
+    if (quote) { /* source viewer: the highlighted quote in the middle of the screen */
+      quote.focus({ preventScroll: true });
+      quote.scrollIntoView({ block: "center" });
+    }
   }
 
   /* -- copy citation ---------------------------------------------------------------- */
@@ -211,5 +216,5 @@
     }
     window.addEventListener("popstate", function () { window.location.reload(); });
   }
-  focusTurnFromHash();
+  focusFromHash();
 }());
