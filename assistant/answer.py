@@ -146,8 +146,6 @@ def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: C
                   document: Document, by_document: dict[str, list[KeySourceRef]]) -> Citation:
     """A numbered citation whose quote is exactly ``document.text[start:end]``."""
     quote = document.text[start:end]
-    if not quote or document.text[start:end] != quote:
-        raise AssertionError("citation quote must be a substring of the stored text")
     return Citation(
         n=n,
         quote=quote,
@@ -162,6 +160,16 @@ def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: C
         key_sources=key_sources_for(document, start, end, chunk, by_document),
         footnotes=[document.text[f.start : f.end] for f in document.footnotes_in(start, end + 3)],
     )
+
+
+def unverified_quotes(citations: list[Citation], documents: dict[str, Document]) -> list[int]:
+    """Numbers of citations whose quote is not exactly the stored text at its offsets."""
+    return [
+        c.n for c in citations
+        if c.document.id not in documents
+        or not c.quote
+        or documents[c.document.id].text[c.start : c.end] != c.quote
+    ]
 
 
 def compose(citations: list[Citation], instruments: list | None = None) -> str:

@@ -15,6 +15,7 @@ from .answer import (
     make_citation,
     passage_of,
     select_sentences,
+    unverified_quotes,
 )
 from .embedding import Embedder, load_embedder
 from .index import IndexProblem, load_index, stale_documents
@@ -184,6 +185,9 @@ class Assistant:
         if not refused and asks_for_instruments(question):
             citations += self._law_citations(question, history, citations, retriever, embedder)
             instruments = list_instruments(citations, self.documents, self.key_sources_by_document)
+        broken = unverified_quotes(citations, self.documents)
+        if broken:  # never show a quote that is not the documents' own words
+            raise RuntimeError(f"citations {broken} are not verbatim; refusing to answer")
         done = time.perf_counter()
         return Answer(
             question=question,

@@ -90,16 +90,19 @@ def mgi_command() -> list[str]:
 
 
 def _workers_idle(process, workers: int) -> bool:
-    """True when ``workers`` worker processes exist and none is busy (models loaded)."""
+    """True when ``workers`` worker processes exist and none is busy (starting up).
+
+    Workers are the server's children over 50 MiB (the multiprocessing helper is ~15 MiB).
+    """
     import psutil
 
     try:
-        children = psutil.Process(process.pid).children(recursive=True)
-        busy = [c for c in children if c.cpu_percent(interval=0.3) > 10]
-        big = [c for c in children if c.memory_info().rss > 150 * 2**20]
+        children = [c for c in psutil.Process(process.pid).children(recursive=True)
+                    if c.memory_info().rss > 50 * 2**20]
+        busy = [c for c in children if c.cpu_percent(interval=0.5) > 10]
     except psutil.Error:
         return False
-    return len(big) >= workers and not busy
+    return len(children) >= workers and not busy
 
 
 @contextmanager
@@ -129,8 +132,9 @@ def serve(index_dir: Path, documents_dir: Path, workers: int = 2, startup_timeou
             if time.monotonic() > deadline:
                 raise RuntimeError(f"mgi serve did not answer within {startup_timeout:.0f} s")
             time.sleep(0.5)
-        while time.monotonic() < deadline and not _workers_idle(process, workers):
-            time.sleep(0.5)
+        idle = 0
+        while time.monotonic() < deadline and idle < 2:  # two quiet looks in a row
+            idle = idle + 1 if _workers_idle(process, workers) else 0
         yield url, process
     finally:
         _stop(process)
