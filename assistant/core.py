@@ -23,6 +23,7 @@ from .instruments import asks_for_instruments, list_instruments
 from .records import Answer, Document, Filters, KeySourceRef, Passage, Turn
 from .retrieval import FilterError, Retriever, contextualise
 from .settings import Settings
+from .text import tokenize
 
 
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 except tab, LF, CR
@@ -171,8 +172,11 @@ class Assistant:
         refused = strength < 1.0
         citations = []
         if not refused:
+            # Quotes answer the question as asked: a follow-up's own words pick the sentences
+            # (the previous question only steered retrieval).
             chosen = select_sentences(
-                self.scorer, query.tokens, hits, self.chunks, self.documents, self.settings.max_quotes
+                self.scorer, tokenize(question) or query.tokens, hits, self.chunks, self.documents,
+                self.settings.max_quotes,
             )
             for n, (hit, start, end, score) in enumerate(chosen, 1):
                 chunk = self.chunks[hit.index]

@@ -60,6 +60,17 @@ def test_relevance_partial_overlap_rule():
     assert not passage_matches("xx " + " ".join(words[:8]) + " yy", EV_A)     # only 8
     scattered = " zz ".join(words)                                               # all words, no run
     assert not passage_matches(scattered, EV_A)
+    assert not passage_matches("xx " + " ".join(words[3:14]) + " yy", EV_A)   # 11 in the middle: not a cut
+
+
+def test_quote_support_fallback_threshold():
+    evidence = "Mexico City has a Commission on Interculturality and Human Mobility, chaired by SIBISO"
+    marked = "Similarly, Mexico City has a Commission on Interculturality and Human Mobility,¹⁷ chaired by SIBISO."
+    assert quote_supports(marked, evidence)          # a footnote marker splits the run: 10 of 13 tokens
+    name_only = ("It also issues proof of identity to persons who sign up with the Padrón de Huéspedes y "
+                 "Migrantes en Retorno de la Ciudad de México")
+    assert not quote_supports(name_only, "In late 2020, SIBISO established the Padrón de Huéspedes y Migrantes "
+                                         "en Retorno de la Ciudad de México")  # shared name only: 10 of 15
 
 
 def test_quote_supports_either_direction():

@@ -4,8 +4,9 @@ Nothing here needs the index: tests feed hand-made records.
 
 Relevance rule (evidence ↔ passage): a passage is relevant to an evidence string when it
 is from the evidence's document (if labelled) and either contains the normalised evidence
-wholly, or shares with it a contiguous run of word tokens at least ``RUN_SHARE`` (60 %) as
-long as the evidence (a chunk boundary may cut an evidence sentence in two).
+wholly, or contains the first or the last ``RUN_SHARE`` (60 %) of the evidence's word tokens
+as one contiguous run (a chunk boundary may cut an evidence sentence in two; the run must
+start or end with the evidence, so a shared name in the middle does not count).
 
 Retrieval metrics are computed by pytrec_eval:
 - *evidence recall@k*: each evidence string is its own sub-query whose single relevant
@@ -29,7 +30,8 @@ import pytrec_eval
 from .testset import Evidence, Question, normalise, tokens
 
 KS = (1, 3, 5, 10)
-RUN_SHARE = 0.6
+RUN_SHARE = 0.6  # passages: share of the evidence's tokens held as a prefix or suffix run
+QUOTE_SHARE = 0.75  # quotes: share of the shorter text's tokens held as one contiguous run
 
 
 # -- text matching ---------------------------------------------------------------------------
@@ -41,17 +43,19 @@ def longest_run(a: list[str], b: list[str]) -> int:
 
 
 def passage_matches(passage: str, evidence: str, share: float = RUN_SHARE) -> bool:
-    """The relevance rule: the passage contains the evidence, or ≥ ``share`` of its tokens
-    in one contiguous run."""
+    """The relevance rule: the passage contains the evidence, or the first or last ``share``
+    of the evidence's tokens as one contiguous run."""
     if normalise(evidence) in normalise(passage):
         return True
     ev = tokens(evidence)
     if not ev:
         return False
-    return longest_run(ev, tokens(passage)) >= math.ceil(share * len(ev))
+    need = max(1, math.ceil(share * len(ev)))
+    text = " " + " ".join(tokens(passage)) + " "
+    return f" {' '.join(ev[:need])} " in text or f" {' '.join(ev[-need:])} " in text
 
 
-def quote_supports(quote: str, evidence: str, share: float = RUN_SHARE) -> bool:
+def quote_supports(quote: str, evidence: str, share: float = QUOTE_SHARE) -> bool:
     """A citation quote supports an evidence string when either contains the other, or they
     share a contiguous token run ≥ ``share`` of the shorter one (at least 3 tokens)."""
     q, e = normalise(quote), normalise(evidence)

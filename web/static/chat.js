@@ -30,9 +30,12 @@
     var heading = match && document.getElementById("turn-" + match[1] + "-q");
     if (heading) { heading.focus(); }
     var quote = window.location.hash === "#quote" && document.getElementById("quote");
-    if (quote) { /* source viewer: the highlighted quote in the middle of the screen */
+    if (quote) { /* source viewer: the highlighted quote in the middle of the screen, after
+                    the browser's own jump to the #quote fragment */
       quote.focus({ preventScroll: true });
-      quote.scrollIntoView({ block: "center" });
+      var centre = function () { quote.scrollIntoView({ block: "center" }); };
+      if (document.readyState === "complete") { centre(); }
+      else { window.addEventListener("load", function () { window.setTimeout(centre, 0); }); }
     }
   }
 
