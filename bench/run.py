@@ -4,7 +4,7 @@ Sections: build (embedding path vs bare encode), ask (latency vs bare query enco
 backend, plus a pyinstrument profile), startup (cold start to first answer, peak RSS),
 http (`mgi serve --workers 2` under concurrent clients), growth (1x/10x/100x FAISS).
 The table is printed and written to bench/results.md; the profile to bench/profile-ask.txt.
-Usage: ``.venv/bin/python bench/run.py [--clients 16] [--seconds 60] [--sample 600] [--skip growth ...]``
+Usage: ``.venv/bin/python bench/run.py [--clients 16] [--seconds 60] [--sample 400] [--skip growth ...]``
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--sample", type=int, default=600, help="chunk texts for the build section")
+    parser.add_argument("--sample", type=int, default=400, help="chunk texts for the build section")
     parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
     args = parser.parse_args()
 

@@ -51,5 +51,5 @@ def test_seed_round_trip_is_keyed_by_exact_text(tmp_path, minilm):
     write_seed(seed, [text_key(t) for t in texts], vectors)
     found = read_seed(seed, {text_key(texts[0]), text_key("changed text")})
     assert set(found) == {text_key(texts[0])}
-    assert float(found[text_key(texts[0])] @ vectors[0]) > 0.999  # float16 storage
+    assert float(found[text_key(texts[0])] @ vectors[0]) > 0.999  # int8 storage
     assert read_seed(tmp_path / "missing.npz", {"x"}) == {}
