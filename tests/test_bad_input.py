@@ -137,6 +137,54 @@ def test_web_page_rejects_bad_questions(client):
     assert client.get("/?q=%FF").status_code == 400
 
 
+@pytest.fixture(scope="module")
+def conversation(client) -> str:
+    response = client.post("/api/conversations", json={"title": "bad input"})
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+@pytest.mark.parametrize("payload, words", [
+    ({"question": ""}, "empty"),
+    ({"question": LONG}, "2000"),
+    ({"question": "salud\x00"}, "NUL"),
+    ({"question": "salud\x07"}, "control character"),
+    ({"question": "salud", "k": 0}, "k must be"),
+    ({"question": "salud", "k": 10**9}, "k must be"),
+    ({"question": "salud", "filters": {"kind": ["novel"]}}, "unknown kind"),
+    ({"question": 7}, "question"),
+])
+def test_conversation_ask_rejects_bad_input(client, conversation, payload, words):
+    assert_error(client.post(f"/api/conversations/{conversation}/ask", json=payload), words=words)
+    assert client.get(f"/api/conversations/{conversation}").json()["turns"] == []  # nothing stored
+
+
+@pytest.mark.parametrize("path", [
+    "/api/conversations/nope", "/api/conversations/..%2F..%2Fetc%2Fpasswd",
+    "/api/conversations/%2Fetc%2Fpasswd/export", "/api/conversations/nope%00/export",
+])
+def test_conversation_unknown_and_traversal_ids(client, path):
+    assert_error(client.get(path), status=404)
+
+
+def test_conversation_bad_bodies_and_formats(client, conversation):
+    url = f"/api/conversations/{conversation}/ask"
+    assert_error(client.post(url, content=b'{"question": "sal\xffud"}',
+                             headers={"content-type": "application/json"}), status=400, words="UTF-8")
+    assert_error(client.post(url, content=b'{"question": ', headers={"content-type": "application/json"}),
+                 status=422)
+    assert_error(client.get(f"/api/conversations/{conversation}/export?format=exe"), status=422)
+    assert_error(client.post("/api/conversations", json={"title": ["x"]}), status=422)
+
+
+def test_web_form_rejects_bad_questions(client):
+    for question, words in (("", "empty"), ("x" * 2001, "2000"), ("salud\x07", "control character")):
+        response = client.post("/ask", data={"question": question}, follow_redirects=False)
+        assert response.status_code == 422 and words in response.text
+    big = client.post("/ask", data={"question": "x" * 70_000}, follow_redirects=False)
+    assert_error(big, status=413)
+
+
 # ---------------------------------------------------------------------------- limits
 
 
