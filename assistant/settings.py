@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     # Chunking: characters are a proxy; every chunk is also checked against the token limit.
     chunk_chars: int = 700
     chunk_min_chars: int = 120
+    chunk_max_tokens: int = 256  # counted by the bundled MiniLM tokenizer (the stricter model)
 
     # Retrieval and answers.
     top_k: int = 8
