@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import re
 import threading
 import time
 
@@ -20,7 +21,7 @@ from .answer import (
 from .embedding import Embedder, load_embedder
 from .index import IndexProblem, load_index, stale_documents
 from .instruments import asks_for_instruments, list_instruments
-from .records import Answer, Document, Filters, KeySourceRef, Passage, Turn
+from .records import Answer, Citation, Document, Filters, KeySourceRef, Passage, Turn
 from .retrieval import FilterError, Retriever, contextualise
 from .settings import Settings
 from .text import tokenize
@@ -51,12 +52,14 @@ class Assistant:
             settings.embedder if settings.embedder in index.dense else next(iter(index.dense), "")
         )
         self.key_sources_by_document: dict[str, list[KeySourceRef]] = {}
+        self.instrument_names: list[tuple[frozenset[str], str]] = []
         for document in self.documents.values():
             for entry in document.key_sources:
                 if entry.document_id:
                     refs = self.key_sources_by_document.setdefault(entry.document_id, [])
                     if entry.title not in {r.title for r in refs}:
                         refs.append(key_source_ref(entry))
+        self.instrument_names = self._instrument_names()
 
     @classmethod
     def open(cls, settings: Settings, check_stale: bool = True) -> Assistant:
@@ -186,9 +189,22 @@ class Assistant:
                 )
             refused = not citations
         instruments = []
-        if not refused and asks_for_instruments(question):
-            citations += self._law_citations(question, history, citations, retriever, embedder)
-            instruments = list_instruments(citations, self.documents, self.key_sources_by_document)
+        if not refused:
+            # A document the question names is quoted first; for "which laws" questions, each
+            # corpus law the quoted passages cite is quoted too (claim → article itself).
+            quoted = {c.document.id for c in citations}
+            named = [d for d in ([] if filters else self.named_documents(question)) if d not in quoted]
+            citations = self._quote_documents(question, history, named[:3], retriever, embedder) + citations
+            if asks_for_instruments(question):
+                quoted |= set(named)
+                cited = list_instruments(citations, self.documents, self.key_sources_by_document)
+                laws = [i.document_id for i in cited if i.document_id and i.document_id not in quoted]
+                citations += self._quote_documents(question, history, list(dict.fromkeys(laws))[:4],
+                                                   retriever, embedder)
+            for n, citation in enumerate(citations, 1):
+                citation.n = n
+            if asks_for_instruments(question):
+                instruments = list_instruments(citations, self.documents, self.key_sources_by_document)
         broken = unverified_quotes(citations, self.documents)
         if broken:  # never show a quote that is not the documents' own words
             raise RuntimeError(f"citations {broken} are not verbatim; refusing to answer")
@@ -209,24 +225,35 @@ class Assistant:
             },
         )
 
-    def _law_citations(self, question, history, citations, retriever, embedder, limit: int = 4):
-        """For instruments the profile quotes that are corpus documents, quote the law itself:
-        the best-matching sentence of that law for the question."""
-        instruments = list_instruments(citations, self.documents, self.key_sources_by_document)
-        quoted = {c.document.id for c in citations}
-        extra = []
-        for instrument in instruments:
-            target = instrument.document_id
-            if not target or target in quoted or target not in self.documents or len(extra) >= limit:
-                continue
-            quoted.add(target)
+    def _quote_documents(self, question, history, targets, retriever, embedder) -> list[Citation]:
+        """The best sentence of each target document for the question (numbered later)."""
+        quotes = []
+        for target in targets:
             query, hits = self._hits(question, history, 3, Filters(document=[target]), retriever, embedder)
-            chosen = select_sentences(self.scorer, query.tokens, hits, self.chunks, self.documents, 1)
+            chosen = select_sentences(self.scorer, tokenize(question) or query.tokens, hits,
+                                      self.chunks, self.documents, 1)
             for hit, start, end, score in chosen:
-                chunk = self.chunks[hit.index]
-                extra.append(make_citation(len(citations) + len(extra) + 1, hit, start, end, score, chunk,
-                                           self.documents[target], self.key_sources_by_document))
-        return extra
+                quotes.append(make_citation(0, hit, start, end, score, self.chunks[hit.index],
+                                            self.documents[target], self.key_sources_by_document))
+        return quotes
+
+    def _instrument_names(self) -> list[tuple[frozenset[str], str]]:
+        """(name tokens, document id) for every way the corpus names a corpus document:
+        its title, and each profile mention linked (via Key Sources) to it — so "Migration
+        Law" finds the Ley de Migración."""
+        names = {(frozenset(tokenize(d.meta.title)), d.id) for d in self.documents.values()}
+        for document in self.documents.values():
+            linked = {e.id: e.document_id for e in document.key_sources if e.document_id}
+            for mention in document.mentions:
+                for target in {linked[i] for i in mention.key_source_ids if i in linked}:
+                    names.add((frozenset(tokenize(re.sub(r"\(.*?\)", "", mention.text))), target))
+        return [(tokens, target) for tokens, target in names if len(tokens) >= 2]
+
+    def named_documents(self, question: str) -> list[str]:
+        """Corpus documents the question names ("the Migration Law", "Ley General de Salud")."""
+        words = set(tokenize(question))
+        found = [target for tokens, target in self.instrument_names if tokens <= words]
+        return list(dict.fromkeys(found))
 
     def _filtered_documents(self, filters: Filters) -> set[str]:
         mask = self.retriever.allowed(filters)

@@ -88,7 +88,7 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
             wanted = list(backends or BACKENDS)
             try:  # reuse the cached index when it is fresh and has every wanted backend
                 assistant = Assistant.open(settings)
-                if set(wanted) <= set(assistant.available_embedders()):
+                if set(wanted) <= set(assistant.available_embedders()) and _same_versions(assistant.manifest):
                     return assistant
             except IndexProblem:
                 pass
@@ -100,6 +100,14 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
         if type(error).__name__ in ("CatalogError", "ReaderError"):
             raise EvalError(str(error)) from None
         raise
+
+
+def _same_versions(manifest: dict) -> bool:
+    """The cached index was built by the current readers and chunker."""
+    from .. import chunking, index
+
+    return (str(manifest.get("reader_version")) == str(getattr(index, "READER_VERSION", ""))
+            and str(manifest.get("chunker_version")) == str(getattr(chunking, "CHUNKER_VERSION", "")))
 
 
 def _file_name(ref) -> str:
