@@ -93,6 +93,17 @@ def passage_of(hit: Hit, chunk: Chunk, document: Document) -> Passage:
     )
 
 
+def _quote_spans(text: str, start: int, end: int, longest: int = 600) -> list[tuple[int, int]]:
+    """Whole sentences (a colon's list stays with it); an overlong one falls back to clauses."""
+    spans = []
+    for left, right in sentence_spans(text, start, end, clauses=False):
+        if right - left > longest:
+            spans.extend(sentence_spans(text, left, right))
+        else:
+            spans.append((left, right))
+    return spans
+
+
 def select_sentences(
     scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk], documents: dict[str, Document],
     max_quotes: int = 5, per_chunk: int = 2, passages: int = 6,
@@ -103,7 +114,10 @@ def select_sentences(
         chunk = chunks[hit.index]
         text = documents[chunk.document_id].text
         prior = 1.0 / (rank + 1)
-        for position, (start, end) in enumerate(sentence_spans(text, chunk.start, chunk.end)):
+        section = documents[chunk.document_id].section_at(chunk.start)
+        if section is not None and section.kind == "key_sources":
+            continue  # bibliography entries are sources, not statements
+        for position, (start, end) in enumerate(_quote_spans(text, chunk.start, chunk.end)):
             sentence = text[start:end]
             if len(sentence) < 25 or is_reform_note(sentence) or not re.search(r"[a-záéíóú]{3}", sentence):
                 continue
@@ -142,6 +156,14 @@ def key_source_ref(entry) -> KeySourceRef:
                         url=entry.url, label=entry.label, document_id=entry.document_id)
 
 
+def _section_label(document: Document, start: int, chunk: Chunk) -> str:
+    """The section path; a footnote is placed where its marker stands ("… › footnote 15")."""
+    for note in document.footnotes:
+        if note.start <= start < note.end and note.refs:
+            return " › ".join([*document.section_path(note.refs[0]), f"footnote {note.marker}"])
+    return " › ".join(chunk.section)
+
+
 def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: Chunk,
                   document: Document, by_document: dict[str, list[KeySourceRef]]) -> Citation:
     """A numbered citation whose quote is exactly ``document.text[start:end]``."""
@@ -150,7 +172,7 @@ def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: C
         n=n,
         quote=quote,
         document=document.ref(),
-        section=" › ".join(chunk.section),
+        section=_section_label(document, start, chunk),
         article=chunk.article,
         page=document.page_at(start),
         start=start,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .records import Chunk, Document
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 # A sentence ends at . ! ? ; : followed by whitespace, unless the dot closes a common
 # abbreviation or an ordinal ("Art.", "No.", "1o."). Blank lines and line-initial list
@@ -33,8 +33,14 @@ _LIST_START = re.compile(
 _LABEL_END = re.compile(r"(?:^|\n)[ \t]*(?:[IVXLC]+|[a-z]|\d{1,3})(?:-[A-Z])?[.)]$")
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans (absolute offsets, whitespace-trimmed) of ``text[start:end]``."""
+def sentence_spans(
+    text: str, start: int = 0, end: int | None = None, clauses: bool = True
+) -> list[tuple[int, int]]:
+    """Sentence spans (absolute offsets, whitespace-trimmed) of ``text[start:end]``.
+
+    With ``clauses`` (the chunker's fine grain) ";" and ":" end a piece too; without, only
+    . ! ? do, so a quote keeps the list that follows its colon.
+    """
     end = len(text) if end is None else end
     cuts = {start, end}
     segment = text[start:end]
@@ -43,6 +49,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     for match in _LIST_START.finditer(segment):
         cuts.add(start + match.end())
     for match in _END.finditer(segment):
+        if not clauses and match.group(0)[0] in ";:":
+            continue
         head = segment[max(0, match.start() - 12) : match.end()]
         if _ABBREVIATIONS.search(head.rstrip("\"'”’»)]")) or _LABEL_END.search(head):
             continue

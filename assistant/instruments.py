@@ -58,7 +58,7 @@ def list_instruments(citations: list[Citation], documents: dict[str, Document],
             continue
         by_id = {entry.id: entry for entry in document.key_sources}
         for mention in document.mentions:
-            if not (mention.start < citation.end and mention.end > citation.start):
+            if mention.kind != "instrument" or not (mention.start < citation.end and mention.end > citation.start):
                 continue
             entries = [by_id[i] for i in mention.key_source_ids if i in by_id]
             refs = [ks for ks in citation.key_sources if ks.id in mention.key_source_ids]

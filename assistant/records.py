@@ -82,6 +82,7 @@ class Mention(Span):
     text: str
     key_source_ids: list[str] = Field(default_factory=list)
     score: float = 0.0
+    kind: Literal["instrument", "reference"] = "instrument"  # a law's name / "(INEGI, 2020b)"
 
 
 class DocumentMeta(BaseModel):

@@ -32,18 +32,19 @@ def _time_backend(assistant, backend: str) -> tuple[list[float], list[float], in
     return asks, encodes, refused // ROUNDS
 
 
-def bench_ask(settings) -> tuple[list[Row], object]:
-    """Rows for every backend the index holds; also returns the opened Assistant."""
+def bench_ask(settings) -> tuple[list[Row], object, dict[str, float]]:
+    """Rows for every backend the index holds; also the opened Assistant and ask p50 (ms)."""
     from assistant.core import Assistant
 
     assistant = Assistant.open(settings)
     assistant.warm_up()
-    rows = []
+    rows, p50s = [], {}
     for backend in assistant.available_embedders():
         asks, encodes, refused = _time_backend(assistant, backend)
         p50, p95 = percentile(asks, 50) * 1000, percentile(asks, 95) * 1000
         enc = median(encodes) * 1000
         ratio = p50 / enc
+        p50s[backend] = p50
         print(f"  {backend}: ask p50 {p50:.1f} ms p95 {p95:.1f} ms; encode p50 {enc:.1f} ms; ratio {ratio:.2f}")
         note = f"{len(ASK_QUESTIONS)} questions x {ROUNDS} rounds, query cache cleared; {refused} refused"
         rows += [
@@ -51,19 +52,22 @@ def bench_ask(settings) -> tuple[list[Row], object]:
             Row("ask", f"bare query encode p50 ({backend})", f"{enc:.1f} ms", "", "", ""),
             Row("ask", f"ask p50 / encode p50 ({backend})", f"{ratio:.2f}x", "<= 1.5x", verdict(ratio <= 1.5), ""),
         ]
-    return rows, assistant
+    return rows, assistant, p50s
 
 
 def profile_ask(assistant, output: Path) -> str:
-    """Profile 30 uncached asks with pyinstrument; write the text report, return it."""
+    """Profile 30 uncached asks per backend with pyinstrument; write the text reports."""
     from pyinstrument import Profiler
 
-    profiler = Profiler(interval=0.0005)
-    profiler.start()
-    for question in ASK_QUESTIONS:
-        assistant.retriever.query_vector.cache_clear()
-        assistant.ask(question)
-    profiler.stop()
-    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    reports = []
+    for backend in assistant.available_embedders():
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for question in ASK_QUESTIONS:
+            assistant.retriever.query_vector.cache_clear()
+            assistant.ask(question, embedder=backend)
+        profiler.stop()
+        reports.append(f"## {backend}\n" + profiler.output_text(unicode=False, color=False, show_all=False))
+    text = "\n".join(reports)
     output.write_text(text, encoding="utf-8")
     return text

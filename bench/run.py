@@ -93,7 +93,7 @@ def main() -> None:
         from ask_bench import bench_ask, profile_ask
 
         print("ask ...")
-        ask_rows, assistant = bench_ask(settings)
+        ask_rows, assistant, ask_p50 = bench_ask(settings)
         if "ask" not in args.skip:
             rows += ask_rows
             profile_ask(assistant, HERE / "profile-ask.txt")
@@ -106,11 +106,13 @@ def main() -> None:
         from startup import bench_startup
 
         print("startup ...")
-        rows += bench_startup(settings)
+        built = list(assistant.available_embedders()) if assistant else [settings.embedder]
+        rows += bench_startup(settings, sorted(built, key=lambda b: b != settings.embedder))
     if "http" not in args.skip:
         print("http ...")
         rows += bench_http(settings, args.clients, args.seconds)
     if "growth" not in args.skip:
+        from assistant.text import tokenize
         from common import ASK_QUESTIONS
         from growth import bench_growth
 
@@ -118,8 +120,10 @@ def main() -> None:
         backend = assistant.default_embedder
         dense = assistant.index.dense[backend]
         vectors = dense.reconstruct_n(0, dense.ntotal)
-        queries = np.stack([assistant.embedder(backend).embed_query(q) for q in ASK_QUESTIONS]).astype(np.float32)
-        rows += bench_growth(vectors, queries, k=settings.candidates)
+        embedder = assistant.embedder(backend)
+        queries = np.stack([embedder.embed_query(q) for q in ASK_QUESTIONS]).astype(np.float32)
+        rows += bench_growth(vectors, queries, assistant.index.bm25, [tokenize(q) for q in ASK_QUESTIONS],
+                             ask_p50[backend], k=settings.candidates)
     text = (f"# Benchmark results\n\nMachine: {header}.\n"
             f"Index: {settings.index_dir} ({len(assistant.chunks) if assistant else '?'} chunks). "
             f"Run took {time.perf_counter() - began:.0f} s on {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
