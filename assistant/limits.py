@@ -16,9 +16,9 @@
 - security headers on every response: ``X-Content-Type-Options: nosniff``,
   ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer`` and a
   ``Content-Security-Policy``. HTML pages get ``script-src 'self'`` (no inline scripts);
-  ``style-src`` also allows ``'unsafe-inline'`` only when the templates in
-  ``web/templates`` use an inline ``<style>`` block or ``style=`` attribute (the question
-  page does). JSON gets ``default-src 'none'``. ``/docs`` and ``/redoc`` (FastAPI's
+  ``style-src`` also allows ``'unsafe-inline'`` only when a template in ``web/templates``
+  uses an inline ``<style>`` block or ``style=`` attribute (checked at start-up; today none
+  does, styles live in ``web/static/app.css``). JSON gets ``default-src 'none'``. ``/docs`` and ``/redoc`` (FastAPI's
   Swagger/ReDoc pages load their code from cdn.jsdelivr.net and start it with an inline
   script) get a looser policy of their own.
 

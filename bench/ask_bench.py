@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common import ASK_QUESTIONS, Row, median, percentile, verdict
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
+    from assistant.settings import Settings
 
 ROUNDS = 3
 
 
-def _time_backend(assistant, backend: str) -> tuple[list[float], list[float], int]:
+def _time_backend(assistant: Assistant, backend: str) -> tuple[list[float], list[float], int]:
     embedder = assistant.embedder(backend)
     assistant.ask("warm up: migrant rights", embedder=backend)
     asks, encodes, refused = [], [], 0
@@ -40,7 +45,7 @@ def _time_backend(assistant, backend: str) -> tuple[list[float], list[float], in
     return asks, encodes, refused // ROUNDS
 
 
-def bench_ask(settings) -> tuple[list[Row], object, dict[str, float]]:
+def bench_ask(settings: Settings) -> tuple[list[Row], Assistant, dict[str, float]]:
     """Rows for every backend the index holds; also the opened Assistant and ask p50 (ms).
 
     Each question's ask and bare encode run back to back, in alternating order."""
@@ -69,7 +74,7 @@ def bench_ask(settings) -> tuple[list[Row], object, dict[str, float]]:
     return rows, assistant, p50s
 
 
-def profile_ask(assistant, output: Path) -> str:
+def profile_ask(assistant: Assistant, output: Path) -> str:
     """Profile 30 uncached asks per backend with pyinstrument; write the text reports."""
     from pyinstrument import Profiler
 

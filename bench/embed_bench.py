@@ -13,11 +13,15 @@ import random
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common import Row, verdict
 
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
-def chunk_texts(settings, sample: int, seed: int = 0) -> tuple[list[str], int]:
+
+def chunk_texts(settings: Settings, sample: int, seed: int = 0) -> tuple[list[str], int]:
     """A fixed random sample of the index's embedding texts, and the index's chunk count."""
     from assistant.chunking import embedding_text
     from assistant.index import load_index
@@ -28,7 +32,7 @@ def chunk_texts(settings, sample: int, seed: int = 0) -> tuple[list[str], int]:
     return chosen, len(texts)
 
 
-def bench_build(settings, sample: int = 400) -> list[Row]:
+def bench_build(settings: Settings, sample: int = 400) -> list[Row]:
     from assistant.embedding import load_embedder
     from assistant.embedding_cache import EmbeddingCache
 

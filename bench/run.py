@@ -3,7 +3,8 @@
 Sections: build (embedding path vs bare encode), ask (latency vs bare query encode, per
 backend, plus a pyinstrument profile), startup (cold start to first answer, peak RSS),
 http (`mgi serve --workers 2` under concurrent clients), growth (1x/10x/100x FAISS).
-The table is printed and written to bench/results.md; the profile to bench/profile-ask.txt.
+The table is printed and, on a full default run, written to bench/results.md; the profile
+goes to bench/profile-ask.txt.
 Usage: ``.venv/bin/python bench/run.py [--clients 16] [--seconds 60] [--sample 400] [--skip growth ...]``
 """
 
@@ -13,16 +14,20 @@ import argparse
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from common import ROOT, Row, machine, table, verdict
 
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("ask", "build", "startup", "http", "growth")
 
 
-def ensure_index(settings) -> None:
+def ensure_index(settings: Settings) -> None:
     """Build the default index if it is missing, corrupt or stale."""
     from assistant.core import Assistant
     from assistant.index import IndexProblem, build_index
@@ -35,7 +40,7 @@ def ensure_index(settings) -> None:
         print(f"built {report.chunks} chunks in {report.seconds:.0f} s")
 
 
-def bench_http(settings, clients: int, seconds: float) -> list[Row]:
+def bench_http(settings: Settings, clients: int, seconds: float) -> list[Row]:
     import psutil
 
     from http_load import run_load, serve
@@ -128,7 +133,10 @@ def main() -> None:
             f"Index: {settings.index_dir} ({len(assistant.chunks) if assistant else '?'} chunks). "
             f"Run took {time.perf_counter() - began:.0f} s on {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
             + table(rows) + "\n")
-    (HERE / "results.md").write_text(text, encoding="utf-8")
+    if args.skip or args.clients != 16 or args.seconds != 60 or args.sample != 400:
+        print("(partial or non-default run: bench/results.md left as it was)")
+    else:
+        (HERE / "results.md").write_text(text, encoding="utf-8")
     print()
     print(text)
 

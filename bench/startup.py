@@ -12,9 +12,13 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common import Row, median, verdict
 from http_load import mgi_command
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 QUESTION = "Do migrants have access to health services in Mexico City?"
 
@@ -30,7 +34,7 @@ def _high_water_mib(pid: int) -> float:
     return 0.0
 
 
-def one_cold_start(settings, embedder: str | None = None) -> tuple[float, float]:
+def one_cold_start(settings: Settings, embedder: str | None = None) -> tuple[float, float]:
     """Seconds from process start to the answer on stdout, and the process's peak RSS (MiB)."""
     command = [*mgi_command(), "ask", QUESTION, "--json", "--index", str(settings.index_dir),
                "--documents", str(settings.documents_dir)]
@@ -58,7 +62,7 @@ def one_cold_start(settings, embedder: str | None = None) -> tuple[float, float]
     return answered, peak[0]
 
 
-def bench_startup(settings, backends: list[str], runs: int = 3) -> list[Row]:
+def bench_startup(settings: Settings, backends: list[str], runs: int = 3) -> list[Row]:
     """Cold start and peak RSS with each backend as the query embedder (default first)."""
     rows = []
     for backend in backends:

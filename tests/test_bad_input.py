@@ -219,6 +219,8 @@ def test_security_headers_on_every_response(client):
     inline = templates_use_inline_styles()
     assert ("'unsafe-inline'" in policy["style-src"]) == inline
     assert policy["style-src"].startswith("'self'")
+    assert "cdn.jsdelivr.net" in client.get("/docs").headers["content-security-policy"]
+    assert "cdn.jsdelivr.net" not in html.headers["content-security-policy"]
 
 
 def test_templates_have_no_inline_scripts():

@@ -14,10 +14,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from .conftest import ROOT, make_documents_dir
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 QUESTION = "¿Qué derechos tienen los refugiados en México?"
 
@@ -27,17 +31,17 @@ def mgi_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "assistant"]
 
 
-def copy_index(settings, target: Path):
+def copy_index(settings: Settings, target: Path) -> Settings:
     """A private copy of a built index (``current`` stays a relative symlink)."""
     shutil.copytree(settings.index_dir, target, symlinks=True)
     return settings.model_copy(update={"index_dir": target})
 
 
-def current_build(settings) -> Path:
+def current_build(settings: Settings) -> Path:
     return (settings.index_dir / "current").resolve()
 
 
-def answers(settings) -> None:
+def answers(settings: Settings) -> None:
     """The index at ``settings`` loads (checksums verified) and answers with citations."""
     from assistant.core import Assistant
 
