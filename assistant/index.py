@@ -215,7 +215,7 @@ def build_index(
                 vectors = cache.embed(texts, embedder.embed_passages, settings.batch_size, ebar.update)
             report.embedded[backend] = {"cached": cache.hits, "encoded": cache.misses}
             cache.close()
-            _write_faiss(work / f"dense-{backend}.faiss", vectors)
+            _write_faiss(work / f"dense-{backend}.faiss", vectors, settings.hnsw_threshold)
             embedder_info[backend] = {"model": embedder.name, "dim": embedder.dim,
                                       "file": f"dense-{backend}.faiss"}
         manifest = {
@@ -288,7 +288,7 @@ def _up_to_date(manifest: dict, metas: list[DocumentMeta], backends: list[str], 
 
 def _chunking_settings(settings: Settings) -> dict:
     return {"chunk_chars": settings.chunk_chars, "chunk_min_chars": settings.chunk_min_chars,
-            "chunk_max_tokens": settings.chunk_max_tokens}
+            "chunk_max_tokens": settings.chunk_max_tokens, "hnsw_threshold": settings.hnsw_threshold}
 
 
 def _write_bm25(path: Path, texts: list[str]) -> None:
@@ -301,11 +301,19 @@ def _write_bm25(path: Path, texts: list[str]) -> None:
     retriever.save(str(path), show_progress=False)
 
 
-def _write_faiss(path: Path, vectors: np.ndarray) -> None:
+def _write_faiss(path: Path, vectors: np.ndarray, hnsw_threshold: int = 50_000) -> None:
+    """Exact inner-product search for small corpora; HNSW (M=32) from ``hnsw_threshold``
+    vectors on, which keeps search time near-flat as the corpus grows (docs/performance.md)."""
     import faiss
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(vectors) >= hnsw_threshold:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    else:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
     faiss.write_index(index, str(path))
 
 

@@ -140,7 +140,9 @@ class Retriever:
         params = None
         if mask is not None:
             selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
-            params = faiss.SearchParameters(sel=selector)
+            hnsw = isinstance(dense, faiss.IndexHNSW)
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, n))
+                      if hnsw else faiss.SearchParameters(sel=selector))
         scores, ids = dense.search(query[None, :].astype(np.float32), min(n, dense.ntotal), params=params)
         mean, cov = self._corpus_moments(backend)
         mu = float(query @ mean)
@@ -167,7 +169,9 @@ class Retriever:
         hits: dict[int, Hit] = {}
         if mode in ("bm25", "hybrid"):
             scores = self.bm25_scores(query.tokens, mask)
-            order = np.argsort(-scores)[:candidates]
+            top = min(candidates, len(scores))
+            best = np.argpartition(-scores, top - 1)[:top] if top else np.array([], dtype=int)
+            order = best[np.argsort(-scores[best])]
             for rank, i in enumerate(order):
                 if scores[i] <= 0:
                     break

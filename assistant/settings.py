@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # For sentence-transformers: a local model directory or model name; "" = bundled MiniLM.
     model: str = ""
     batch_size: int = 32
+    # From this many chunks on, dense vectors go in an HNSW graph instead of exact search.
+    hnsw_threshold: int = 50_000
 
     # Chunking: characters are a proxy; every chunk is also checked against the token limit.
     chunk_chars: int = 700

@@ -93,3 +93,20 @@ def test_unchanged_corpus_is_up_to_date(small_corpus):
     again = build_index(small_corpus, progress=False)
     assert "index is up to date" in again.notes
     assert load_index(small_corpus.index_dir).path == before
+
+
+def test_large_corpora_use_hnsw_and_filters_still_work(small_corpus):
+    import faiss
+
+    from assistant.core import Assistant
+    from assistant.records import Filters
+
+    settings = small_corpus.model_copy(update={"hnsw_threshold": 10})
+    build_index(settings, progress=False)
+    assistant = Assistant.open(settings)
+    assert isinstance(assistant.index.dense["sentence-transformers"], faiss.IndexHNSW)
+    passages = assistant.search("health services for migrants", k=5, retriever="dense",
+                                filters=Filters(kind=["profile"]))
+    assert len(passages) == 5 and all(p.document.kind == "profile" for p in passages)
+    answer = assistant.ask("Do migrants have access to health services in Mexico City?")
+    assert answer.citations and not answer.refused
