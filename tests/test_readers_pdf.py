@@ -158,24 +158,24 @@ def test_truncated_pdf(tmp_path):
         read_pdf(path, _meta(path))
 
 
-def test_encrypted_pdf(tmp_path):
-    plain = make_pdf(tmp_path / "plain.pdf", [["Artículo 1. Texto secreto"]])
+def _encrypted(tmp_path, text: str, user: str, owner: str | None, name: str):
+    plain = make_pdf(tmp_path / "plain.pdf", [[text]])
     writer = PdfWriter(clone_from=str(plain))
-    writer.encrypt("secret")
-    path = tmp_path / "cifrado.pdf"
+    writer.encrypt(user, owner_password=owner)
+    path = tmp_path / name
     with path.open("wb") as handle:
         writer.write(handle)
+    return path
+
+
+def test_encrypted_pdf(tmp_path):
+    path = _encrypted(tmp_path, "Artículo 1. Texto secreto", "secret", None, "cifrado.pdf")
     with pytest.raises(ReaderError, match="encrypted"):
         read_pdf(path, _meta(path))
 
 
 def test_encrypted_with_empty_user_password_is_read(tmp_path):
-    plain = make_pdf(tmp_path / "plain.pdf", [["Artículo 1. Texto legible"]])
-    writer = PdfWriter(clone_from=str(plain))
-    writer.encrypt("", owner_password="owner")
-    path = tmp_path / "abierto.pdf"
-    with path.open("wb") as handle:
-        writer.write(handle)
+    path = _encrypted(tmp_path, "Artículo 1. Texto legible", "", "owner", "abierto.pdf")
     assert "Texto legible" in read_pdf(path, _meta(path)).text
 
 
