@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from .records import DocumentMeta
+from .text import fold
 
 CATALOG_FILE = "catalog.json"
 DOCUMENT_SUFFIXES = {".pdf", ".md", ".txt"}
@@ -34,10 +35,7 @@ def file_sha256(path: Path) -> str:
 
 def slugify(text: str) -> str:
     """A lower-case, dash-separated id made of ASCII letters and digits."""
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "document"
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "document"
 
 
 def load_catalog(documents_dir: Path) -> dict[str, dict]:

@@ -8,6 +8,7 @@ so ``document.text[x.start:x.end]`` is always the exact string a record talks ab
 from __future__ import annotations
 
 import bisect
+import functools
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -117,10 +118,15 @@ class Document(BaseModel):
     def id(self) -> str:
         return self.meta.id
 
+    @functools.cached_property
+    def _page_index(self) -> tuple[list[int], list[Page]]:
+        pages = [page for page in self.pages if page.end > page.start]
+        return [page.start for page in pages], pages
+
     def page_at(self, offset: int) -> int | None:
         """1-based PDF page holding character ``offset`` (None outside pages / no pages)."""
-        pages = [page for page in self.pages if page.end > page.start]
-        index = bisect.bisect_right([page.start for page in pages], offset) - 1
+        starts, pages = self._page_index
+        index = bisect.bisect_right(starts, offset) - 1
         if offset < 0 or index < 0 or offset >= pages[index].end:
             return None
         return pages[index].number

@@ -10,7 +10,6 @@ earlier full mention; full mentions link to entries by year, cross-lingual simil
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .records import Document, DocumentMeta, KeySource, Mention
+from .text import fold
 
 KEYWORDS = {"law", "laws", "constitution", "code", "regulation", "regulations", "act", "programme",
             "program", "plan", "strategy", "protocol", "agreement", "decree", "convention", "treaty",
@@ -47,8 +47,7 @@ ACCEPT_YEARLESS = 3.0  # a name with neither year nor gloss needs a clearly domi
 
 def normalise(text: str) -> str:
     """Lower-case ASCII words separated by single spaces (accents and punctuation dropped)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return " ".join(re.findall(r"[a-z0-9]+", ascii_text.replace("’s", "").replace("'s", "")))
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text).replace("’s", "").replace("'s", "")))
 
 
 def content_tokens(text: str) -> set[str]:

@@ -7,7 +7,11 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+_QUOTES = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u00ab": '"', "\u00bb": '"',
+})
 
 
 def fold(text: str) -> str:
@@ -19,7 +23,7 @@ def fold(text: str) -> str:
 def normalise(text: str) -> str:
     """Comparison form for quotes and evidence: NFKC, straight quotes, no * or _, collapsed
     whitespace, case-folded."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = unicodedata.normalize("NFKC", text or "").translate(_QUOTES)
     text = text.replace("*", "").replace("_", "")
     return " ".join(text.split()).casefold()
 

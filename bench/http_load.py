@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import percentile
+
 QUESTIONS = [
     "Which institution assists migrants in Mexico City?",
     "Do migrants have access to health services in Mexico City?",
@@ -65,11 +67,7 @@ class LoadResult:
 
     def percentile(self, p: float) -> float:
         """Latency percentile in milliseconds (nearest rank)."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        rank = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-        return ordered[rank] * 1000
+        return percentile(self.latencies, p) * 1000
 
     def summary(self) -> str:
         return (f"{self.requests} requests from {self.clients} clients in {self.seconds:.1f} s: "

@@ -14,30 +14,18 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..text import normalise  # the eval's comparison form (re-exported)
 
 KNOWN_TYPES = (
     "factoid", "legal", "numeric", "list", "cross_es_en", "cross_en_es", "multi_law",
     "followup", "unanswerable",
 )
 
-_QUOTES = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u00ab": '"', "\u00bb": '"',
-})
 _WORD = re.compile(r"\w+")
-
-
-def normalise(text: str) -> str:
-    """Comparison form: NFKC, curly quotes → straight, markdown ``*``/``_`` removed,
-    whitespace collapsed, case-folded."""
-    text = unicodedata.normalize("NFKC", text or "").translate(_QUOTES)
-    text = text.replace("*", "").replace("_", "")
-    return " ".join(text.split()).casefold()
 
 
 def tokens(text: str) -> list[str]:
@@ -108,14 +96,6 @@ class Question:
                                 article=article, page=int(page) if page is not None else None,
                                 section=section))
         return out
-
-    def to_dict(self) -> dict:
-        data = {k: getattr(self, k) for k in (
-            "id", "question", "type", "answer", "evidence", "section", "sources", "keywords")}
-        for key in ("previous", "document", "article", "page"):
-            if getattr(self, key):
-                data[key] = getattr(self, key)
-        return data
 
 
 def _str_list(value: Any, name: str) -> list[str]:
