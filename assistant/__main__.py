@@ -1,5 +1,5 @@
 """python -m assistant"""
 
-from .cli import main
+from assistant.cli import main
 
 main()

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .settings import Settings, get_settings
+from assistant.settings import Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="MGI Assistant: cited answers from migration-governance documents.")
 
@@ -29,8 +29,8 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _open(settings: Settings):
-    from .core import Assistant
-    from .index import IndexProblem
+    from assistant.core import Assistant
+    from assistant.ingest.build import IndexProblem
 
     try:
         return Assistant.open(settings)
@@ -47,8 +47,8 @@ def build(
     write_seed: bool = typer.Option(False, "--write-seed", help="Then save the vectors as shipped seeds."),
 ) -> None:
     """Build or update the index (only changed documents are re-read and re-embedded)."""
-    from .catalog import CatalogError
-    from .index import IndexProblem, build_index
+    from assistant.ingest.catalog import CatalogError
+    from assistant.ingest.build import IndexProblem, build_index
 
     settings = _settings(documents, index, embedder=embedder[0] if embedder else None)
     try:
@@ -60,7 +60,7 @@ def build(
     for note in report.notes:
         typer.echo(f"note: {note}", err=True)
     if write_seed:
-        from .index import write_seeds
+        from assistant.ingest.build import write_seeds
 
         for path in write_seeds(settings):
             typer.echo(f"wrote seed {path}", err=True)
@@ -123,9 +123,9 @@ def ask(
     index: Optional[Path] = IndexOption,
 ) -> None:
     """Ask a question; answers are verbatim quotes with numbered sources."""
-    from .core import QuestionError
-    from .records import Filters
-    from .retrieval import FilterError
+    from assistant.core import QuestionError
+    from assistant.records import Filters
+    from assistant.search.retrieve import FilterError
 
     assistant = _open(_settings(documents, index))
     filters = Filters(document=document or None, kind=kind or None, language=language or None) \
@@ -150,8 +150,8 @@ def search(
     index: Optional[Path] = IndexOption,
 ) -> None:
     """Ranked passages for a query."""
-    from .core import QuestionError
-    from .retrieval import FilterError
+    from assistant.core import QuestionError
+    from assistant.search.retrieve import FilterError
 
     assistant = _open(_settings(documents, index))
     try:
@@ -207,13 +207,13 @@ def serve(
     os.environ["MGI_INDEX_DIR"] = str(settings.index_dir)
     _open(settings)  # fail fast with a clear message if the index is missing or stale
     typer.echo(f"serving on http://{settings.host}:{settings.port}", err=True)
-    uvicorn.run("assistant.api:create_app", factory=True, host=settings.host, port=settings.port,
+    uvicorn.run("assistant.serve.api:create_app", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level="warning")
 
 
 def _register_optional() -> None:
     try:
-        from .evaluation.command import register
+        from assistant.evaluation.command import register
     except ImportError:
         return
     register(app)

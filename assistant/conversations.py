@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from .records import Answer, Filters, Turn
+from assistant.records import Answer, Filters, Turn
 
 ID_RE = re.compile(r"[0-9a-f]{32}")
 TITLE_CHARS = 120

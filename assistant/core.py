@@ -7,7 +7,7 @@ import re
 import threading
 import time
 
-from .answer import (
+from assistant.answer.compose import (
     REFUSAL,
     Scorer,
     compose,
@@ -18,13 +18,13 @@ from .answer import (
     select_sentences,
     unverified_quotes,
 )
-from .embedding import Embedder, load_embedder
-from .index import IndexProblem, load_index, stale_documents
-from .instruments import asks_for_instruments, list_instruments
-from .records import Answer, Citation, Document, Filters, KeySourceRef, Passage, Turn
-from .retrieval import FilterError, Retriever, contextualise
-from .settings import Settings
-from .text import tokenize
+from assistant.embedding import Embedder, load_embedder
+from assistant.ingest.build import IndexProblem, load_index, stale_documents
+from assistant.answer.instruments import asks_for_instruments, list_instruments
+from assistant.records import Answer, Citation, Document, Filters, KeySourceRef, Passage, Turn
+from assistant.search.retrieve import FilterError, Retriever, contextualise
+from assistant.settings import Settings
+from assistant.text import tokenize
 
 
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 except tab, LF, CR

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 def chunk_texts(settings: Settings, sample: int, seed: int = 0) -> tuple[list[str], int]:
     """A fixed random sample of the index's embedding texts, and the index's chunk count."""
-    from assistant.chunking import embedding_text
-    from assistant.index import load_index
+    from assistant.ingest.chunking import embedding_text
+    from assistant.ingest.build import load_index
 
     index = load_index(settings.index_dir, load_dense=False)
     texts = [embedding_text(index.documents[c.document_id], c) for c in index.chunks]
@@ -34,7 +34,7 @@ def chunk_texts(settings: Settings, sample: int, seed: int = 0) -> tuple[list[st
 
 def bench_build(settings: Settings, sample: int = 400) -> list[Row]:
     from assistant.embedding import load_embedder
-    from assistant.embedding_cache import EmbeddingCache
+    from assistant.embedding.cache import EmbeddingCache
 
     texts, total = chunk_texts(settings, sample)
     embedder = load_embedder("sentence-transformers", settings.model, settings.batch_size)

@@ -30,7 +30,7 @@ SECTIONS = ("ask", "build", "startup", "http", "growth")
 def ensure_index(settings: Settings) -> None:
     """Build the default index if it is missing, corrupt or stale."""
     from assistant.core import Assistant
-    from assistant.index import IndexProblem, build_index
+    from assistant.ingest.build import IndexProblem, build_index
 
     try:
         Assistant.open(settings)

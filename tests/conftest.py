@@ -18,7 +18,7 @@ OUTPUT = ROOT / "test-output"
 
 @functools.cache
 def _metas():
-    from assistant.catalog import document_metas
+    from assistant.ingest.catalog import document_metas
 
     metas, _ = document_metas(DOCUMENTS)
     return {meta.id: meta for meta in metas}
@@ -26,7 +26,7 @@ def _metas():
 
 @functools.cache
 def _read(doc_id: str):
-    from assistant.readers import read_document
+    from assistant.ingest.readers import read_document
 
     meta = _metas()[doc_id]
     return read_document(DOCUMENTS / meta.file, meta)
@@ -76,7 +76,7 @@ def built_index_settings(tmp_path_factory):
     """Settings for a real index (e5 and MiniLM vectors in FAISS, BM25) built from a real corpus subset:
     the MGI profile, the Ley de Migración and the refugee law. The embedding cache lives in
     the repo's .cache/ so reruns are quick."""
-    from assistant.index import build_index
+    from assistant.ingest.build import build_index
     from assistant.settings import get_settings
 
     base = tmp_path_factory.mktemp("corpus")
@@ -104,7 +104,7 @@ def client(built_index_settings, assistant):
     """The real FastAPI app, driven through its HTTP client."""
     from fastapi.testclient import TestClient
 
-    from assistant.api import create_app
+    from assistant.serve.api import create_app
 
     with TestClient(create_app(built_index_settings, assistant)) as test_client:
         yield test_client

@@ -203,7 +203,7 @@ def test_body_over_the_cap_is_413(client, built_index_settings):
 
 
 def test_security_headers_on_every_response(client):
-    from assistant.limits import templates_use_inline_styles
+    from assistant.serve.limits import templates_use_inline_styles
 
     for response in (client.get("/"), client.get("/?q=salud"), client.get("/api/documents"),
                      client.get("/healthz"), client.get("/api/nowhere"),
@@ -227,7 +227,7 @@ def test_templates_have_no_inline_scripts():
     """The CSP allows scripts from 'self' only: an inline <script> would be blocked."""
     import re
 
-    from assistant.limits import TEMPLATES
+    from assistant.serve.limits import TEMPLATES
 
     for template in TEMPLATES.rglob("*.html"):
         text = template.read_text(encoding="utf-8")
@@ -237,7 +237,7 @@ def test_templates_have_no_inline_scripts():
 
 
 def test_request_timeout_answers_503(built_index_settings, assistant):
-    from assistant.api import create_app
+    from assistant.serve.api import create_app
 
     class Slow:
         """The real assistant, but ``ask`` takes far longer than the timeout."""

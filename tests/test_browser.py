@@ -51,7 +51,7 @@ def server(built_index_settings, assistant):
                     "(apt-get install -y chromium chromium-driver)")
     import uvicorn
 
-    from assistant.api import create_app
+    from assistant.serve.api import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chunking import chunk_document, sentence_spans
+from assistant.ingest.chunking import chunk_document, sentence_spans
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_chunks_are_exact_and_never_cross_structure(doc_id, read_corpus_document
 
 
 def test_chunks_fit_the_token_limit(read_corpus_document, minilm):
-    from assistant.chunking import embedding_text
+    from assistant.ingest.chunking import embedding_text
 
     document = read_corpus_document("ley-migracion")
     chunks = chunk_document(document, 700, 120, minilm.count_tokens, minilm.max_tokens)

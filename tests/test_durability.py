@@ -86,7 +86,7 @@ def test_sigkill_during_build_keeps_the_previous_index(built_index_settings, tmp
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory):
     """A real index of one law (quick to rebuild), embeddings from the repo cache."""
-    from assistant.index import build_index
+    from assistant.ingest.build import build_index
     from assistant.settings import get_settings
 
     base = tmp_path_factory.mktemp("durable")
@@ -109,7 +109,7 @@ def flip_bytes(path: Path) -> None:
 @pytest.mark.parametrize("name", ["chunks.jsonl", "dense-sentence-transformers.faiss", "documents.jsonl"])
 def test_corruption_is_detected_at_load(small_index, tmp_path, name):
     from assistant.core import Assistant
-    from assistant.index import IndexProblem
+    from assistant.ingest.build import IndexProblem
 
     settings = copy_index(small_index, tmp_path / "index")
     flip_bytes(current_build(settings) / name)

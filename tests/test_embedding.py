@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assistant.embedding import load_embedder
-from assistant.embedding_cache import EmbeddingCache, read_seed, text_key, write_seed
+from assistant.embedding.cache import EmbeddingCache, read_seed, text_key, write_seed
 
 
 @pytest.fixture(scope="module")

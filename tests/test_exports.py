@@ -9,7 +9,7 @@ import re
 import pytest
 
 from assistant.conversations import Conversation, ConversationStore
-from assistant.exports import (
+from assistant.serve.exports import (
     CSV_COLUMNS,
     bibtex_entry,
     bibtex_escape,
@@ -79,7 +79,7 @@ def test_markdown_quotes_verbatim_with_locators(conversation):
 
 
 def test_markdown_cannot_carry_html():
-    from assistant.exports import _md, _md_block
+    from assistant.serve.exports import _md, _md_block
 
     assert _md("a <script>alert(1)</script>") == "a \\<script>alert(1)\\</script>"
     assert _md_block("one\n\ntwo") == "> one\n>\n> two"

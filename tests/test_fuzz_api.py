@@ -31,7 +31,7 @@ REAL_DOCUMENT = "ley-migracion"  # in the session's subset: lets the fuzzer reac
 def _operations() -> list[tuple[str, str, bool]]:
     """(method, path, takes input) of every operation in the app's schema, read at collection
     time from ``app.openapi()`` (no index needed), so a new route is fuzzed without edits."""
-    from assistant.api import create_app
+    from assistant.serve.api import create_app
     from assistant.settings import get_settings
 
     found = []
@@ -53,7 +53,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def api_schema(built_index_settings, assistant):
     """The schema of the real app, sharing the session's opened Assistant (no model reload)."""
-    from assistant.api import create_app
+    from assistant.serve.api import create_app
 
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(built_index_settings, assistant))
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from assistant.index import IndexProblem, build_index, load_index, stale_documents
+from assistant.ingest.build import IndexProblem, build_index, load_index, stale_documents
 from assistant.settings import get_settings
 
 from .conftest import ROOT, make_documents_dir
@@ -71,7 +71,7 @@ def test_missing_index_message(tmp_path):
 
 
 def test_interrupted_build_leaves_last_good_index(small_corpus, monkeypatch):
-    import assistant.index as index_module
+    import assistant.ingest.build as index_module
 
     build_index(small_corpus, progress=False)
     good = load_index(small_corpus.index_dir).path

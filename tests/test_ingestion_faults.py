@@ -125,8 +125,8 @@ def test_good_documents_and_odd_encodings_are_indexed(faulty_build):
 
 def test_page_cap_refuses_before_extracting(tmp_path):
     """The cap is checked on the page count, so a 10,000-page PDF costs a count, not a read."""
-    from assistant.readers import ReaderError
-    from assistant.readers.pdf import read_pdf
+    from assistant.ingest.readers import ReaderError
+    from assistant.ingest.readers.pdf import read_pdf
     from assistant.records import DocumentMeta
 
     make_faults(tmp_path)
@@ -136,7 +136,7 @@ def test_page_cap_refuses_before_extracting(tmp_path):
 
 
 def test_binary_md_is_refused(tmp_path):
-    from assistant.readers import ReaderError, read_text_file
+    from assistant.ingest.readers import ReaderError, read_text_file
 
     (tmp_path / "blob.md").write_bytes(bytes(range(256)) * 40)
     with pytest.raises(ReaderError, match="not a text file"):

@@ -35,7 +35,7 @@ def test_concurrent_clients_get_no_errors(built_index_settings):
 @pytest.fixture()
 def frozen_clock(monkeypatch):
     """The rate limiter's clock, stopped at t=1000 s; advance it with ``clock[0] += s``."""
-    from assistant import limits
+    from assistant.serve import limits
 
     clock = [1000.0]
     monkeypatch.setattr(limits, "_now", lambda: clock[0])
@@ -43,7 +43,7 @@ def frozen_clock(monkeypatch):
 
 
 def test_token_bucket_refills_continuously(frozen_clock):
-    from assistant.limits import TokenBuckets
+    from assistant.serve.limits import TokenBuckets
 
     buckets = TokenBuckets(per_minute=6)  # one token every 10 s, burst of 6
     assert [buckets.take("a") for _ in range(6)] == [0.0] * 6
@@ -59,7 +59,7 @@ def test_token_bucket_refills_continuously(frozen_clock):
 
 
 def test_rate_limit_answers_429_with_retry_after(built_index_settings, assistant, frozen_clock):
-    from assistant.api import create_app
+    from assistant.serve.api import create_app
 
     settings = built_index_settings.model_copy(update={"rate_limit_per_minute": 3})
     app = create_app(settings, assistant)

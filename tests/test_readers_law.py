@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.readers import read_document
-from assistant.readers.law import (
+from assistant.ingest.readers import read_document
+from assistant.ingest.readers.law import (
     NO_STRUCTURE,
     fraccion_spans,
     is_reform_note,

@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from assistant.readers import ReaderError
-from assistant.readers.pdf import read_pdf
+from assistant.ingest.readers import ReaderError
+from assistant.ingest.readers.pdf import read_pdf
 from assistant.records import DocumentMeta
 
 PAGE_COUNTS = {  # from each document's SOURCE.txt

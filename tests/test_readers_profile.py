@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.readers.profile import (
+from assistant.ingest.readers.profile import (
     FOOTNOTES_TITLE,
     SUPERSCRIPTS,
     clean_text,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.references import author_aliases, find_references
+from assistant.ingest.references import author_aliases, find_references
 
 
 def test_aliases_come_from_the_author_heading():

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from assistant.records import Filters, Turn
-from assistant.retrieval import FilterError, contextualise
+from assistant.search.retrieve import FilterError, contextualise
 from assistant.text import normalise
 
 from .conftest import ROOT

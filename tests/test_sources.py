@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.sources import (
+from assistant.ingest.sources import (
     find_mentions,
     key_sources_for_span,
     link_key_sources_to_corpus,
@@ -86,7 +86,16 @@ def test_key_sources_link_to_corpus_documents(doc, corpus_metas):
         "Ley Sobre Refugiados, Protección Complementaria y Asilo Político": "ley-refugiados",
         "Ley General de Educación": "ley-general-educacion",
         "Constitución Política de la Ciudad de México": "constitucion-cdmx",
+        # the four laws added with the 14-document corpus (KEY SOURCES 1972, 1976, 2006a, 2012a)
+        "Ley del Instituto del Fondo Nacional de la Vivienda para los Trabajadores": "ley-infonavit",
+        "Ley Orgánica de la Administración Pública Federal": "ley-organica-apf",
+        "Ley de Vivienda": "ley-vivienda",
+        "Ley General de Protección Civil": "ley-general-proteccion-civil",
     }
+    years = {k.document_id: k.year for k in entries if k.document_id in
+             {"ley-infonavit", "ley-organica-apf", "ley-vivienda", "ley-general-proteccion-civil"}}
+    assert years == {"ley-infonavit": "1972", "ley-organica-apf": "1976", "ley-vivienda": "2006a",
+                     "ley-general-proteccion-civil": "2012a"}
     assert not any(k.document_id for k in entries if k.title.startswith(("Ley de Salud", "Ley de los Derechos")))
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from markupsafe import escape
 
-from assistant.exports import viewer_path
+from assistant.serve.exports import viewer_path
 from assistant.records import Answer, Turn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -271,9 +271,9 @@ def evil_client(tmp_path_factory):
     """The real app over a tiny real index of one profile whose text contains a script tag."""
     from fastapi.testclient import TestClient
 
-    from assistant.api import create_app
+    from assistant.serve.api import create_app
     from assistant.core import Assistant
-    from assistant.index import build_index
+    from assistant.ingest.build import build_index
     from assistant.settings import get_settings
 
     base = tmp_path_factory.mktemp("evil")

@@ -35,9 +35,9 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     ) -> None:
         """Evaluate retrieval, citations and refusals on a test set (ablation over configurations)."""
-        from . import report as reporting
-        from .runner import EvalError, evaluate, open_assistant, runs_paths, write_runs
-        from .testset import TestSetError, load_testset, select
+        from assistant.evaluation import report as reporting
+        from assistant.evaluation.runner import EvalError, evaluate, open_assistant, runs_paths, write_runs
+        from assistant.evaluation.testset import TestSetError, load_testset, select
 
         try:
             questions = load_testset(testset)
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         }
         typer.echo(reporting.console_summary(results))
         if runs:
-            from .runner import parse_config
+            from assistant.evaluation.runner import parse_config
 
             available = assistant.available_embedders()
             configs = [parse_config(name, available, assistant.default_embedder) for name in results]

@@ -27,7 +27,7 @@ from pathlib import PurePath
 import numpy as np
 import pytrec_eval
 
-from .testset import Evidence, Question, normalise, tokens
+from assistant.evaluation.testset import Evidence, Question, normalise, tokens
 
 KS = (1, 3, 5, 10)
 RUN_SHARE = 0.6  # passages: share of the evidence's tokens held as a prefix or suffix run

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from .metrics import KS
+from assistant.evaluation.metrics import KS
 
 OVERALL_ROWS = [
     ("questions", "Questions", "n"),

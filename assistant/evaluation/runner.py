@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .testset import Question
+from assistant.evaluation.testset import Question
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 
@@ -68,9 +68,9 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
                    backends: list[str] | None = None):
     """The configured index, or (with ``documents_dir``) an index built for that folder with
     ``backends`` (default: every embedding backend, so the ablation can compare them)."""
-    from ..core import Assistant
-    from ..index import IndexProblem
-    from ..settings import get_settings
+    from assistant.core import Assistant
+    from assistant.ingest.build import IndexProblem
+    from assistant.settings import get_settings
 
     settings = settings or get_settings()
     try:
@@ -82,8 +82,8 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
                 "documents_dir": documents_dir.resolve(),
                 "index_dir": eval_index_dir(settings, documents_dir),
             })
-            from ..embedding import BACKENDS
-            from ..index import build_index
+            from assistant.embedding import BACKENDS
+            from assistant.ingest.build import build_index
 
             wanted = list(backends or BACKENDS)
             try:  # reuse the cached index when it is fresh and has every wanted backend
@@ -104,7 +104,7 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
 
 def _same_versions(manifest: dict) -> bool:
     """The cached index was built by the current readers and chunker."""
-    from .. import chunking, index
+    from assistant.ingest import build as index, chunking
 
     return (str(manifest.get("reader_version")) == str(getattr(index, "READER_VERSION", ""))
             and str(manifest.get("chunker_version")) == str(getattr(chunking, "CHUNKER_VERSION", "")))
@@ -162,7 +162,7 @@ def run_config(assistant, questions: list[Question], config: Config, k: int = 10
     """Ask every question (follow-ups with their history) and return the run records."""
     from tqdm import tqdm
 
-    from ..records import Turn
+    from assistant.records import Turn
 
     _fresh_start(assistant, {"k": k, "retriever": config.retriever, "embedder": config.embedder})
     records = []
@@ -211,7 +211,7 @@ def evaluate(assistant, questions: list[Question], config_names: list[str] | Non
     Returns ``(results, records)``: per configuration name, the metrics summary
     (``overall``, ``per_type``, ``questions``) and the run records.
     """
-    from .metrics import summarise
+    from assistant.evaluation.metrics import summarise
 
     available = assistant.available_embedders()
     default = getattr(assistant, "default_embedder", None) or (available[0] if available else None)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..text import normalise  # the eval's comparison form (re-exported)
+from assistant.text import normalise  # the eval's comparison form (re-exported)
 
 KNOWN_TYPES = (
     "factoid", "legal", "numeric", "list", "cross_es_en", "cross_en_es", "multi_law",

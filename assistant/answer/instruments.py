@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .records import Citation, Document, Instrument, KeySourceRef
+from assistant.records import Citation, Document, Instrument, KeySourceRef
 
 _ASKS = re.compile(
     r"\b(?:which|what)\b[^?]{0,60}\b(?:laws?|legislation|legal (?:instruments?|frameworks?|provisions?|basis)|"

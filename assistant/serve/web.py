@@ -28,13 +28,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from .chat_api import assistant_of, ask_in_conversation, clean_filters, store_of
-from .conversations import Conversation, ConversationNotFound
-from .core import QuestionError
-from .exports import citation_text, locator, to_bibtex, viewer_path
-from .records import Answer, Document, Filters
-from .retrieval import FilterError
-from .settings import ROOT
+from assistant.serve.chat_api import assistant_of, ask_in_conversation, clean_filters, store_of
+from assistant.conversations import Conversation, ConversationNotFound
+from assistant.core import QuestionError
+from assistant.serve.exports import citation_text, locator, to_bibtex, viewer_path
+from assistant.records import Answer, Document, Filters
+from assistant.search.retrieve import FilterError
+from assistant.settings import ROOT
 
 templates = Jinja2Templates(directory=str(ROOT / "web" / "templates"))
 templates.env.autoescape = True

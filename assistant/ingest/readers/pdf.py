@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..records import Document, DocumentMeta, Page
-from . import ReaderError
+from assistant.records import Document, DocumentMeta, Page
+from assistant.ingest.readers import ReaderError
 
 TOP_LINES = 8  # non-blank lines at the top of a page examined for running headers
 BOTTOM_LINES = 4  # ... and at the bottom for running footers

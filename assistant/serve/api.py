@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from .core import Assistant, QuestionError
-from .index import IndexProblem
-from .limits import install_limits
-from .records import Answer, Filters, Passage, Turn
-from .retrieval import FilterError
-from .settings import Settings, get_settings
+from assistant.core import Assistant, QuestionError
+from assistant.ingest.build import IndexProblem
+from assistant.serve.limits import install_limits
+from assistant.records import Answer, Filters, Passage, Turn
+from assistant.search.retrieve import FilterError
+from assistant.settings import Settings, get_settings
 
 
 class AskRequest(BaseModel):
@@ -220,13 +220,13 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         }
 
     app.include_router(router)
-    from .web import router as web_router
+    from assistant.serve.web import router as web_router
 
     app.include_router(web_router)
     from fastapi.staticfiles import StaticFiles
 
-    from .chat_api import router as chat_router
-    from .settings import ROOT
+    from assistant.serve.chat_api import router as chat_router
+    from assistant.settings import ROOT
 
     app.include_router(chat_router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "web" / "static")), name="static")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embedding import Embedder
-from .index import LoadedIndex
-from .records import Filters, Turn
-from .text import tokenize
+from assistant.embedding import Embedder
+from assistant.ingest.build import LoadedIndex
+from assistant.records import Filters, Turn
+from assistant.text import tokenize
 
 MODES = ("hybrid", "dense", "bm25")
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..records import Document, DocumentMeta, Footnote, KeySource, Section
+from assistant.records import Document, DocumentMeta, Footnote, KeySource, Section
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _TO_SUPER = str.maketrans("0123456789", SUPERSCRIPTS)
@@ -405,7 +405,7 @@ def _make_entry(text: str, item: dict, author: str, doc_id: str, n: int) -> KeyS
 
 def read_profile(path: Path, meta: DocumentMeta) -> Document:
     """Read an MGI profile text file into a Document with sections, footnotes and key sources."""
-    from . import read_text_file
+    from assistant.ingest.readers import read_text_file
 
     raw, encoding_note = read_text_file(path)
     body, spans, raw_notes = _split_body(clean_text(raw))

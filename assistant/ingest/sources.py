@@ -15,9 +15,9 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from .embedding import Embedder
-from .records import Document, DocumentMeta, KeySource, Mention
-from .text import fold
+from assistant.embedding import Embedder
+from assistant.records import Document, DocumentMeta, KeySource, Mention
+from assistant.text import fold
 
 KEYWORDS = {"law", "laws", "constitution", "code", "regulation", "regulations", "act", "programme",
             "program", "plan", "strategy", "protocol", "agreement", "decree", "convention", "treaty",

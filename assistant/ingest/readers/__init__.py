@@ -11,7 +11,7 @@ import codecs
 import re
 from pathlib import Path
 
-from ..records import Document, DocumentMeta
+from assistant.records import Document, DocumentMeta
 
 
 class ReaderError(Exception):
@@ -68,15 +68,15 @@ def read_document(path: Path, meta: DocumentMeta, max_pages: int | None = None) 
     """
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        from .law import read_law_pdf
-        from .pdf import read_pdf
+        from assistant.ingest.readers.law import read_law_pdf
+        from assistant.ingest.readers.pdf import read_pdf
 
         document = read_pdf(path, meta, max_pages)
         if meta.kind in ("law", "constitution", "other"):
             document = read_law_pdf(document)
         return document
     if suffix in (".md", ".txt"):
-        from .profile import read_profile
+        from assistant.ingest.readers.profile import read_profile
 
         return read_profile(path, meta)
     raise ReaderError(f"{path.name}: unsupported file type {suffix or '(none)'}")

@@ -19,7 +19,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from .conversations import (
+from assistant.conversations import (
     Conversation,
     ConversationNotFound,
     ConversationStore,
@@ -27,9 +27,9 @@ from .conversations import (
     StoredTurn,
     open_store,
 )
-from .core import Assistant
-from .exports import FORMATS, export, filename
-from .records import Answer, Filters
+from assistant.core import Assistant
+from assistant.serve.exports import FORMATS, export, filename
+from assistant.records import Answer, Filters
 
 TURN_HEADER = "X-Conversation-Turn"
 # The pattern is documented in the schema and enforced by the store: a malformed id is

@@ -18,7 +18,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from ..records import Article, Document, Section
+from assistant.records import Article, Document, Section
 
 NO_STRUCTURE = "no law structure recognised; ingested by page"
 

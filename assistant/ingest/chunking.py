@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .records import Chunk, Document
+from assistant.records import Chunk, Document
 
 CHUNKER_VERSION = "4"
 

@@ -16,12 +16,12 @@ import re
 
 import numpy as np
 
-from .chunking import sentence_spans
-from .records import Chunk, Citation, Document, KeySourceRef, Passage
-from .readers.law import is_reform_note
-from .retrieval import Hit
-from .sources import key_sources_for_span
-from .text import tokenize
+from assistant.ingest.chunking import sentence_spans
+from assistant.records import Chunk, Citation, Document, KeySourceRef, Passage
+from assistant.ingest.readers.law import is_reform_note
+from assistant.search.retrieve import Hit
+from assistant.ingest.sources import key_sources_for_span
+from assistant.text import tokenize
 
 class Scorer:
     """idf weights from the BM25 index, for coverage and sentence scoring."""

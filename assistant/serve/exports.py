@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from .conversations import Conversation
-from .records import Citation, DocumentMeta
+from assistant.conversations import Conversation
+from assistant.records import Citation, DocumentMeta
 
 FORMATS = {
     "md": ("text/markdown; charset=utf-8", "md"),

@@ -12,8 +12,8 @@ import json
 import re
 from pathlib import Path
 
-from .records import DocumentMeta
-from .text import fold
+from assistant.records import DocumentMeta
+from assistant.text import fold
 
 CATALOG_FILE = "catalog.json"
 DOCUMENT_SUFFIXES = {".pdf", ".md", ".txt"}
@@ -79,7 +79,7 @@ def _guess_title(path: Path) -> str:
             pass
     else:
         try:
-            from .readers import read_text_file
+            from assistant.ingest.readers import read_text_file
 
             for line in read_text_file(path)[0].splitlines():
                 if line.strip():

@@ -1,0 +1,1 @@
+"""Answer: judge, compose, instruments, verify."""

@@ -1,0 +1,1 @@
+"""Ingest: read → chunk → embed → store (the build flow)."""

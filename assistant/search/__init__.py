@@ -1,0 +1,1 @@
+"""Search: sparse and dense index wrappers, fusion, filters, rerank."""
