@@ -43,6 +43,17 @@ class Section(Span):
     kind: str = "heading"
 
 
+DivisionKind = Literal["apartado", "fraccion", "numeral", "inciso"]
+
+
+class Division(Span):
+    """A division inside an article: apartado "A", fracción "II", numeral "1", inciso "a"."""
+
+    kind: DivisionKind
+    label: str  # as printed: "A", "II", "XXIX-E", "1", "a"
+    level: int = 0  # nesting depth inside the article (apartado 0 → numeral 1 → inciso 2 ...)
+
+
 class Article(Span):
     """One article of a law: ``label`` as cited ("Artículo 8", "Artículo 11 Bis")."""
 
@@ -50,6 +61,7 @@ class Article(Span):
     number: str = ""  # "8", "11 Bis", "3o" — normalised key for lookups
     path: list[str] = Field(default_factory=list)  # Título/Capítulo path above it
     transitory: bool = False
+    divisions: list[Division] = Field(default_factory=list)  # nested spans, in text order
 
 
 class Footnote(Span):
