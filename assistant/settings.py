@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,34 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+
+    # -- shared service (issue 13): access, edge limits, storage, index state ------------
+    database_url: str = Field(
+        "", validation_alias=AliasChoices("database_url", "MGI_DATABASE_URL", "MGI_DATABASE"),
+        description="The raw MGI_DATABASE value: a postgresql:// URL selects the PostgreSQL store "
+        "(the Path field `database` would mangle a URL); anything else keeps SQLite at `database`.")
+    secret: str = Field("", description="Deployment secret (MGI_SECRET). Set: web sign-in and API "
+                        "bearer tokens are required and it signs cookies and tokens. Empty: access is "
+                        "open and each conversation belongs to the browser (signed cookie) that made it.")
+    users: str = Field("", description="Who may sign in (MGI_USERS): 'name:hash' entries separated by "
+                       "';' or whitespace; hashes from `python -m assistant.serve.deps hash-password`.")
+    session_max_age_s: int = Field(8 * 3600, ge=60, description="Web session and API token lifetime (s).")
+    public_url: str = Field("", description="Public base URL for links in exports (e.g. "
+                            "https://mgi.example.org); empty = http://{host}:{port}. Never the Host header.")
+    forwarded_allow_ips: str = Field("", description="Comma-separated proxy IPs/CIDRs whose "
+                                     "X-Forwarded-For is trusted; empty = trust nobody.")
+    max_header_bytes: int = Field(16_384, ge=1024, description="Largest request line + headers (bytes).")
+    header_timeout_s: float = Field(10.0, gt=0, description="Complete request headers must arrive "
+                                    "within this time (slow-loris guard).")
+    keep_alive_timeout_s: float = Field(5.0, gt=0, description="Idle keep-alive connections close after this.")
+    limit_concurrency: int = Field(100, ge=1, description="Per worker: connections or tasks beyond "
+                                   "this are answered 503 at once.")
+    min_free_disk_mb: int = Field(64, ge=0, description="/healthz is degraded below this much free "
+                                  "disk under the conversation store.")
+    serve_stale_index: bool = Field(True, description="When documents changed since the build, serve "
+                                    "the last good index (flagged stale) instead of refusing.")
+    rebuild_on_start: bool = Field(False, description="`mgi serve --rebuild`: rebuild a stale index in "
+                                   "the background and swap it in without a restart.")
 
 
 def get_settings(**overrides: object) -> Settings:
