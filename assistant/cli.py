@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import textwrap
 from pathlib import Path
@@ -28,9 +29,29 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def disk_fault(error: BaseException, *paths: Path) -> str:
+    """One line naming the path and the reason of a write failure (disk full, read-only,
+    permissions), for `mgi build` and `mgi serve` instead of a traceback."""
+    import errno
+
+    text = str(error).lower()
+    code = getattr(error, "errno", None)
+    if code == errno.ENOSPC or "disk is full" in text or "no space" in text:
+        reason = "the disk is full (no space left on device)"
+    elif code == errno.EROFS or "read-only" in text or "readonly" in text:
+        reason = "the file system is read-only"
+    elif code in (errno.EACCES, errno.EPERM):
+        reason = "permission denied"
+    else:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    where = getattr(error, "filename", None) or " or ".join(str(p) for p in paths if p)
+    return (f"cannot write {where}: {reason}. Free space or make it writable (or point "
+            "MGI_INDEX_DIR / MGI_CACHE_DIR elsewhere); the previous index, if any, is unchanged.")
+
+
 def _open(settings: Settings):
     from assistant.core import Assistant
-    from assistant.ingest.build import IndexProblem
+    from assistant.storage import IndexProblem
 
     try:
         return Assistant.open(settings)
@@ -48,13 +69,16 @@ def build(
 ) -> None:
     """Build or update the index (only changed documents are re-read and re-embedded)."""
     from assistant.ingest.catalog import CatalogError
-    from assistant.ingest.build import IndexProblem, build_index
+    from assistant.ingest.build import build_index
+    from assistant.storage import IndexProblem
 
     settings = _settings(documents, index, embedder=embedder[0] if embedder else None)
     try:
         report = build_index(settings, progress=not quiet, backends=embedder or None)
     except (IndexProblem, CatalogError, ValueError) as error:
         fail(str(error))
+    except (OSError, sqlite3.Error) as error:  # a full or read-only disk: name it, no traceback
+        fail(disk_fault(error, settings.index_dir, settings.cache_dir), code=1)
     for item in report.skipped:
         typer.secho(f"skipped {item['file']}: {item['reason']}", fg=typer.colors.YELLOW, err=True)
     for note in report.notes:
@@ -72,14 +96,15 @@ def build(
 
 
 def _print_citations(answer) -> None:
+    from assistant.answer.compose import instrument_line
+
     width = 88
     if answer.refused:
         typer.secho(answer.answer, bold=True)
         typer.echo("\nClosest passages:")
         for passage in answer.retrieved[:3]:
             typer.echo(textwrap.fill(" ".join(passage.text.split())[:400], width, initial_indent="  ", subsequent_indent="  "))
-            typer.secho(f"  — {passage.document.title}" + (f", {passage.article}" if passage.article else "")
-                        + (f", p. {passage.page}" if passage.page else ""), dim=True)
+            typer.secho(f"  — {passage.locator(title=True, section=False)}", dim=True)
         return
     for citation in answer.citations:
         quote = " ".join(citation.quote.split())
@@ -87,27 +112,18 @@ def _print_citations(answer) -> None:
         typer.echo()
     typer.secho("Sources", bold=True)
     for citation in answer.citations:
-        where = [citation.document.title]
-        if citation.section:
-            where.append(citation.section)
-        if citation.article:
-            where.append(citation.article)
-        if citation.page:
-            where.append(f"p. {citation.page}")
-        typer.echo(f"[{citation.n}] " + " · ".join(where) + f"  (chars {citation.start}-{citation.end})")
+        typer.echo(f"[{citation.n}] " + citation.locator(title=True, sep=" · ")
+                   + f"  (chars {citation.start}-{citation.end})")
         for source in citation.key_sources:
             typer.secho(f"     Key Source: {source.label}", dim=True)
     if answer.instruments:
         typer.secho("\nInstruments", bold=True)
     for instrument in answer.instruments:
-        line = f"• {instrument.name}" + (f" ({instrument.year})" if instrument.year else "")
-        if instrument.articles:
-            line += " — " + ", ".join(instrument.articles)
-        typer.echo(line + " " + "".join(f"[{n}]" for n in instrument.citations))
+        typer.echo(instrument_line(instrument, key_source=False))
         for source in instrument.key_sources[:1]:
             typer.secho(f"     Key Source: {source.label}", dim=True)
-    if answer.coverage:
-        typer.secho(f"\nSearched: {', '.join(answer.coverage)}", dim=True)
+    if answer.searched_documents:
+        typer.secho(f"\nSearched: {', '.join(answer.searched_documents)}", dim=True)
 
 
 @app.command()
@@ -123,16 +139,15 @@ def ask(
     index: Optional[Path] = IndexOption,
 ) -> None:
     """Ask a question; answers are verbatim quotes with numbered sources."""
-    from assistant.core import QuestionError
+    from assistant.errors import RequestError
     from assistant.records import Filters
-    from assistant.search.retrieve import FilterError
 
     assistant = _open(_settings(documents, index))
     filters = Filters(document=document or None, kind=kind or None, language=language or None) \
         if (document or kind or language) else None
     try:
         answer = assistant.ask(question, k=k, filters=filters, retriever=retriever)
-    except (QuestionError, FilterError) as error:
+    except RequestError as error:
         fail(str(error))
     if as_json:
         typer.echo(answer.model_dump_json(indent=2))
@@ -150,13 +165,12 @@ def search(
     index: Optional[Path] = IndexOption,
 ) -> None:
     """Ranked passages for a query."""
-    from assistant.core import QuestionError
-    from assistant.search.retrieve import FilterError
+    from assistant.errors import RequestError
 
     assistant = _open(_settings(documents, index))
     try:
         passages = assistant.search(query, k=k, retriever=retriever)
-    except (QuestionError, FilterError) as error:
+    except RequestError as error:
         fail(str(error))
     if as_json:
         typer.echo(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
@@ -195,31 +209,51 @@ def serve(
     workers: int = typer.Option(1, "--workers", help="Worker processes (each loads the model after fork)."),
     documents: Optional[Path] = DocsOption,
     index: Optional[Path] = IndexOption,
+    rebuild: bool = typer.Option(False, "--rebuild", help="If the index is older than the documents, "
+                                 "rebuild it in the background and swap it in without a restart."),
 ) -> None:
     """Serve the API and web chat (http://127.0.0.1:8000 by default)."""
     import os
 
     import uvicorn
 
-    settings = _settings(documents, index, host=host, port=port)
+    from assistant.conversations import StorageError, open_store
+    from assistant.serve.deps import database_target
+    from assistant.serve.limits import server_options
+
+    settings = _settings(documents, index, host=host, port=port,
+                         rebuild_on_start=True if rebuild else None)
     # Workers re-read settings from the environment, so pass overrides through it.
     os.environ["MGI_DOCUMENTS_DIR"] = str(settings.documents_dir)
     os.environ["MGI_INDEX_DIR"] = str(settings.index_dir)
-    _open(settings)  # fail fast with a clear message if the index is missing or stale
+    if rebuild:
+        os.environ["MGI_REBUILD_ON_START"] = "1"
+    assistant = _open(settings)  # fail fast with a clear message if the index is missing or corrupt
+    state = getattr(assistant, "index_state", {}) or {}
+    del assistant  # the workers open their own
+    if state.get("stale"):
+        typer.secho(f"warning: the index is older than the documents ({len(state['changes'])} changed: "
+                    + "; ".join(state["changes"][:5]) + ") — serving the last good index"
+                    + ("; rebuilding in the background" if rebuild else "; run `mgi build` or `mgi serve --rebuild`"),
+                    fg=typer.colors.YELLOW, err=True)
+    try:
+        open_store(database_target(settings))
+    except StorageError as error:
+        fail(f"{error}. Free space or make it writable, or set MGI_DATABASE.", code=1)
+    except (OSError, sqlite3.Error) as error:
+        fail(disk_fault(error, settings.database), code=1)
     typer.echo(f"serving on http://{settings.host}:{settings.port}", err=True)
     uvicorn.run("assistant.serve.api:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_level="warning")
+                workers=workers, log_level="warning", **server_options(settings))
 
 
-def _register_optional() -> None:
-    try:
-        from assistant.evaluation.command import register
-    except ImportError:
-        return
+def _register_eval() -> None:
+    from assistant.evaluation.command import register
+
     register(app)
 
 
-_register_optional()
+_register_eval()
 
 
 def main() -> None:

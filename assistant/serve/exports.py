@@ -4,12 +4,19 @@ plus the one-line formatted citation behind each card's "Copy citation" button.
 Quotes are exported verbatim (``document.text[start:end]``) with their locator: document,
 section path or article, page (PDFs) and character offsets, so every passage can be found
 again in the source viewer at ``/documents/{id}?start=&end=``.
+
+CSV cells that a spreadsheet would run as a formula — starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return — are prefixed with a single quote (OWASP, "CSV
+Injection"), so ``=HYPERLINK(...)`` shows as text. The Markdown and JSON exports keep every
+quote verbatim. Links are built from the configured public base URL (``public_url``),
+never from the request's Host header.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -21,7 +28,9 @@ FORMATS = {
     "md": ("text/markdown; charset=utf-8", "md"),
     "csv": ("text/csv; charset=utf-8", "csv"),
     "bib": ("application/x-bibtex; charset=utf-8", "bib"),
+    "json": ("application/json; charset=utf-8", "json"),
 }
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "conversation_id", "turn", "question", "citation", "quote", "document_id", "document_title",
     "document_kind", "language", "file", "section", "article", "page", "start", "end",
@@ -131,19 +140,48 @@ def to_markdown(conversation: Conversation, base_url: str = "") -> str:
 # ----------------------------------------------------------------------------- CSV
 
 
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not execute: text starting with = + - @ tab or CR gets a
+    leading single quote (OWASP CSV injection advice). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(conversation: Conversation, base_url: str = "") -> str:
-    """One row per cited passage (RFC 4180 quoting; the quote column is verbatim)."""
+    """One row per cited passage (RFC 4180 quoting). Cells that would start a spreadsheet
+    formula are neutralised with a leading ' (the JSON and Markdown exports keep the quote
+    verbatim)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for n, question, c in cited(conversation):
-        writer.writerow([
+        writer.writerow(csv_cell(cell) for cell in [
             conversation.id, n, question, c.n, c.quote, c.document.id, c.document.title,
             c.document.kind, c.document.language, c.document.file, c.section, c.article or "",
             c.page or "", c.start, c.end, " ; ".join(ks.label for ks in c.key_sources),
             " ; ".join(" ".join(f.split()) for f in c.footnotes), f"{base_url}{viewer_path(c)}",
         ])
     return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def to_json(conversation: Conversation, base_url: str = "") -> str:
+    """The conversation's cited passages as JSON: every quote verbatim, with its locator and
+    source-viewer link (for scripts; nothing is escaped or neutralised)."""
+    rows = [
+        {"turn": n, "question": question, "citation": c.n, "quote": c.quote,
+         "document": c.document.model_dump(), "section": c.section, "article": c.article,
+         "page": c.page, "start": c.start, "end": c.end,
+         "key_sources": [ks.label for ks in c.key_sources], "footnotes": c.footnotes,
+         "source_viewer": f"{base_url}{viewer_path(c)}"}
+        for n, question, c in cited(conversation)
+    ]
+    return json.dumps({"conversation": {"id": conversation.id, "title": conversation.title,
+                                        "created": conversation.created, "updated": conversation.updated},
+                       "exported": _stamp(), "passages": rows}, ensure_ascii=False, indent=2) + "\n"
 
 
 # ----------------------------------------------------------------------------- BibTeX
@@ -229,11 +267,13 @@ def export(
     conversation: Conversation, fmt: str, documents: Mapping[str, DocumentMeta] | None = None,
     base_url: str = "",
 ) -> str:
-    """The export text for ``fmt`` in {"md", "csv", "bib"}."""
+    """The export text for ``fmt`` in {"md", "csv", "bib", "json"}."""
     if fmt == "md":
         return to_markdown(conversation, base_url)
     if fmt == "csv":
         return to_csv(conversation, base_url)
     if fmt == "bib":
         return to_bibtex(conversation, documents, base_url)
+    if fmt == "json":
+        return to_json(conversation, base_url)
     raise ValueError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")

@@ -29,9 +29,11 @@ route, wrong method, unparsable body) and any unhandled exception (500, logged).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = ROOT / "web" / "templates"
 EXEMPT_FROM_RATE_LIMIT = frozenset({"/healthz"})
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 MAX_TRACKED_CLIENTS = 10_000
 
 BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
@@ -64,11 +66,9 @@ BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"no-referrer"),
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "font-src 'self' https://fonts.gstatic.com; connect-src 'self'; worker-src blob:; "
+DOCS_CSP = (  # Swagger UI's files are served from /swagger-ui/ (no CDN); it starts inline
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src blob:; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 _INLINE_STYLE = re.compile(r"<style[\s>]|\sstyle\s*=", re.IGNORECASE)
@@ -95,8 +95,9 @@ def html_csp(inline_styles: bool) -> str:
 
 
 def _now() -> float:
-    """The rate limiter's clock (monotonic seconds); tests replace it."""
-    return time.monotonic()
+    """The rate limiter's clock (wall-clock seconds, comparable across processes and
+    replicas that share the buckets); tests replace it."""
+    return time.time()
 
 
 class TokenBuckets:
@@ -150,6 +151,121 @@ def _target_problem(scope: Scope) -> str | None:
     return None
 
 
+class SharedBuckets:
+    """Token buckets kept in the conversation store (SQLite or PostgreSQL), so every worker
+    and replica spends from the same bucket: the limit is global, not per process."""
+
+    def __init__(self, per_minute: int, store_opener: Callable[[], Any]) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self._open = store_opener
+
+    def take(self, key: str) -> float:
+        return self._open().take_token(f"rate:{key}", self.capacity, self.rate, _now())
+
+
+def _networks(text: str) -> list:
+    nets = []
+    for part in (text or "").replace(" ", ",").split(","):
+        part = part.strip()
+        if part:
+            try:
+                nets.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                log.warning("forwarded_allow_ips: ignoring %r (not an IP address or network)", part)
+    return nets
+
+
+def _trusted(address: str | None, networks: list) -> bool:
+    if not address or not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def real_client(scope: Scope, networks: list) -> str:
+    """The client's address: the TCP peer, unless the peer is a configured proxy — then the
+    right-most X-Forwarded-For entry that is not itself a trusted proxy. An untrusted peer's
+    X-Forwarded-For is ignored, so it cannot pick its own rate-limit bucket."""
+    client = scope.get("client")
+    peer = client[0] if client else "unknown"
+    if not _trusted(peer, networks):
+        return peer
+    forwarded = [
+        hop.strip()
+        for key, value in scope.get("headers", ())
+        if key == b"x-forwarded-for"
+        for hop in value.decode("latin-1").split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(forwarded):
+        if not _trusted(hop, networks):
+            return hop
+    return forwarded[0] if forwarded else peer
+
+
+class TurnGuard:
+    """Entered around the transaction that stores a turn. After the request has been
+    answered 503 (timeout) it refuses, so nothing is stored that the client was told failed;
+    while a commit is running, the timeout waits for it instead (the turn is then
+    delivered, not half-done)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.abandoned = False
+
+    def __enter__(self) -> TurnGuard:
+        self._lock.acquire()
+        if self.abandoned:
+            self._lock.release()
+            raise RequestAbandoned("the request timed out and was answered 503; nothing stored")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+    def abandon(self) -> bool:
+        """Mark abandoned unless a commit is in progress (then False: let it finish)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        self.abandoned = True
+        self._lock.release()
+        return True
+
+
+class RequestAbandoned(RuntimeError):
+    """The request was answered 503 for its timeout before its turn was stored."""
+
+
+def turn_guard(scope: Scope) -> TurnGuard | None:
+    return scope.get("state", {}).get("mgi_turn_guard")
+
+
+FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+
+
+def _body_problem(body: bytes, content_type: bytes) -> str | None:
+    """Why a body's text is not UTF-8 (JSON, or form fields), or None."""
+    if not body:
+        return None
+    try:
+        if b"json" in content_type:
+            body.decode("utf-8")
+        elif content_type.startswith(FORM_TYPES[0]):
+            unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+        elif content_type.startswith(FORM_TYPES[1]):
+            body.decode("utf-8")  # this app takes no file uploads: every part is text
+        else:
+            return None
+    except UnicodeDecodeError as error:
+        kind = "JSON must be UTF-8" if b"json" in content_type else "form fields must be UTF-8"
+        return f"request body is not valid UTF-8 (byte {error.start}); {kind}"
+    return None
+
+
 class LimitsMiddleware:
     """Body cap, UTF-8 checks, rate limit, timeout and security headers (see module doc)."""
 
@@ -157,8 +273,15 @@ class LimitsMiddleware:
         self.app = app
         self.max_body = settings.max_body_bytes
         self.timeout = float(getattr(settings, "request_timeout_s", 0) or 0)
+        self.proxies = _networks(getattr(settings, "forwarded_allow_ips", ""))
         per_minute = int(settings.rate_limit_per_minute or 0)
-        self.buckets = TokenBuckets(per_minute) if per_minute > 0 else None
+        self.buckets = None
+        if per_minute > 0:
+            from assistant.conversations import open_store
+            from assistant.serve.deps import database_target
+
+            target = database_target(settings)
+            self.buckets = SharedBuckets(per_minute, lambda: open_store(target))
         styles = templates_use_inline_styles() if inline_styles is None else inline_styles
         self.html_csp = html_csp(styles).encode()
 
@@ -166,22 +289,39 @@ class LimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope.get("method") == "HEAD":  # answer HEAD as GET without the body (RFC 9110 §9.3.2)
+            scope = {**scope, "method": "GET"}
+            send = _headless(send)
         send = self._secured(scope, send)
+        client = real_client(scope, self.proxies)
+        if self.proxies and scope.get("client") and client != scope["client"][0]:
+            scope = {**scope, "client": (client, 0)}
         problem = _target_problem(scope)
         if problem:
             await _json_error(400, problem)(scope, receive, send)
             return
         if self.buckets is not None and scope.get("path") not in EXEMPT_FROM_RATE_LIMIT:
-            client = scope.get("client")
-            wait = self.buckets.take(client[0] if client else "unknown")
+            from starlette.concurrency import run_in_threadpool
+
+            try:
+                wait = await run_in_threadpool(self.buckets.take, client)
+            except Exception as error:  # noqa: BLE001 - the store is down: say so, do not 500
+                await _json_error(503, f"rate limiter unavailable: {error}", {"Retry-After": "30"})(scope, receive, send)
+                return
             if wait > 0:
                 retry = str(max(1, math.ceil(wait)))
                 message = f"rate limit exceeded ({int(self.buckets.capacity)} requests a minute); retry in {retry} s"
                 await _json_error(429, message, {"Retry-After": retry})(scope, receive, send)
                 return
-        body, problem, status = await self._read_body(scope, receive)
+        if self.timeout > 0:
+            try:
+                body, problem, status = await asyncio.wait_for(self._read_body(scope, receive), self.timeout)
+            except asyncio.TimeoutError:
+                body, problem, status = b"", f"request body not received within {self.timeout:g} s", 408
+        else:
+            body, problem, status = await self._read_body(scope, receive)
         if problem:
-            await _json_error(status, problem)(scope, receive, send)
+            await _json_error(status, problem, {"Connection": "close"} if status == 408 else None)(scope, receive, send)
             return
         await self._run(scope, _replay(body, receive), send)
 
@@ -210,19 +350,19 @@ class LimitsMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        content_type = (_header(scope, b"content-type") or b"").lower()
-        if body and b"json" in content_type:
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError as error:
-                return b"", f"request body is not valid UTF-8 (byte {error.start}); JSON must be UTF-8", 400
+        problem = _body_problem(body, (_header(scope, b"content-type") or b"").lower())
+        if problem:
+            return b"", problem, 400
         return body, None, 200
 
     async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Call the app, answering 503 if it runs past the timeout (when one is set)."""
+        """Call the app, answering 503 if it runs past the timeout (when one is set). A turn
+        the request was storing is then not stored (TurnGuard), so a retry cannot duplicate it."""
         if self.timeout <= 0:
             await self.app(scope, receive, send)
             return
+        guard = TurnGuard()
+        scope = {**scope, "state": {**scope.get("state", {}), "mgi_turn_guard": guard}}
         state = {"started": False, "abandoned": False}
 
         async def guarded(message: Message) -> None:
@@ -234,16 +374,20 @@ class LimitsMiddleware:
 
         task = asyncio.ensure_future(self.app(scope, receive, guarded))
         done, _ = await asyncio.wait({task}, timeout=self.timeout)
+        if task not in done and not guard.abandon():
+            # a turn is being committed right now: it will be stored, so deliver it
+            done, _ = await asyncio.wait({task}, timeout=max(10.0, self.timeout))
         if task in done:
             task.result()
             return
+        guard.abandoned = True
         state["abandoned"] = True
         task.cancel()
         task.add_done_callback(_consume)
         log.warning("%s %s timed out after %.1f s", scope.get("method"), scope.get("path"), self.timeout)
         if not state["started"]:
             retry = str(max(1, math.ceil(self.timeout)))
-            message = f"request took longer than {self.timeout:g} s and was abandoned"
+            message = f"request took longer than {self.timeout:g} s and was abandoned; nothing was stored"
             await _json_error(503, message, {"Retry-After": retry})(scope, receive, send)
 
     def _secured(self, scope: Scope, send: Send) -> Send:
@@ -279,6 +423,17 @@ def _consume(task: asyncio.Future) -> None:
         task.exception()
 
 
+def _headless(send: Send) -> Send:
+    """``send`` for a HEAD request: the GET response's status and headers, no body bytes."""
+
+    async def headless(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return headless
+
+
 def _replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that yields the buffered body once, then defers to the real one."""
     sent = False
@@ -309,3 +464,85 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(StarletteHTTPException, on_starlette_http)
     app.add_exception_handler(Exception, on_unhandled)
     app.add_middleware(LimitsMiddleware, settings=settings)
+
+
+# ----------------------------------------------------------------------------- the server
+
+
+import h11  # noqa: E402 - uvicorn's HTTP/1.1 parser, used by the protocol below
+from uvicorn.protocols.http.h11_impl import H11Protocol  # noqa: E402
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a request-header deadline: a connection that has not sent
+    complete request headers ``header_timeout`` seconds after it opened (or after its last
+    response) is closed, so idle and byte-by-byte (slow-loris) connections cannot pile up.
+    uvicorn's own ``timeout_keep_alive`` only starts after a first response.
+
+    A module-level class (uvicorn pickles its config into worker processes); the deadline
+    comes from ``header_timeout_s`` in the worker's settings (environment)."""
+
+    header_timeout: float | None = None
+
+    def _arm_header_deadline(self) -> None:
+        if GuardedH11Protocol.header_timeout is None:
+            from assistant.settings import get_settings
+
+            GuardedH11Protocol.header_timeout = float(get_settings().header_timeout_s)
+        self._header_deadline = self.loop.call_later(GuardedH11Protocol.header_timeout,
+                                                     self._header_deadline_hit)
+
+    def _header_deadline_hit(self) -> None:
+        waiting = self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
+        if waiting and not self.transport.is_closing():
+            self.logger.info("closing a connection that sent no complete request headers in time")
+            self.transport.close()
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        deadline = getattr(self, "_header_deadline", None)
+        if deadline is not None and self.conn.their_state is not h11.IDLE:
+            deadline.cancel()  # headers complete: the request timeout takes over
+
+    def on_response_complete(self) -> None:
+        deadline = getattr(self, "_header_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_deadline()
+
+    def connection_lost(self, exc) -> None:
+        deadline = getattr(self, "_header_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+        super().connection_lost(exc)
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn options `mgi serve` runs with: the limits below the app.
+
+    - ``http``: h11 (its header-size cap is enforced; httptools buffers any size) with the
+      header deadline of ``GuardedH11Protocol``;
+    - ``h11_max_incomplete_event_size``: request line + headers cap (``max_header_bytes``);
+      larger is answered 400 and the connection closed;
+    - ``timeout_keep_alive``: idle keep-alive connections are closed;
+    - ``limit_concurrency``: beyond it, new requests get 503 at once instead of queueing;
+    - ``proxy_headers=False``: uvicorn never rewrites the client from X-Forwarded-For; the
+      app's middleware does, and only for ``forwarded_allow_ips`` peers.
+    """
+    GuardedH11Protocol.header_timeout = float(settings.header_timeout_s)  # this process
+    return {
+        "http": GuardedH11Protocol,
+        "h11_max_incomplete_event_size": int(settings.max_header_bytes),
+        "timeout_keep_alive": max(1, int(round(settings.keep_alive_timeout_s))),
+        "limit_concurrency": int(settings.limit_concurrency),
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "server_header": False,
+        "timeout_graceful_shutdown": 30,
+    }

@@ -16,6 +16,10 @@ GET  /conversations         saved conversations
 GET  /documents             the indexed documents
 GET  /documents/{id}        source viewer: ?start=&end= highlights a quote; ?start= alone
                             reads from an offset
+GET  /login, POST /login    sign in (access on: MGI_SECRET set); POST /logout signs out
+
+Every page shows a banner while the index is older than the documents. Conversations are
+the caller's own (deps.py); deleting and signing out need the page's CSRF token.
 """
 
 from __future__ import annotations
@@ -28,12 +32,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from assistant.serve.chat_api import assistant_of, ask_in_conversation, clean_filters, store_of
+from assistant.serve.chat_api import ask_in_conversation, clean_filters, guard_of
+from assistant.serve.deps import (
+    SESSION_COOKIE,
+    assistant_of,
+    check_user,
+    cookie_header,
+    csrf_of,
+    csrf_valid,
+    index_state_of,
+    owner_of,
+    public_base,
+    store_of,
+)
 from assistant.conversations import Conversation, ConversationNotFound
-from assistant.core import QuestionError
+from assistant.errors import FilterError, OffsetError, RequestError, UnknownRetriever
 from assistant.serve.exports import citation_text, locator, to_bibtex, viewer_path
 from assistant.records import Answer, Document, Filters
-from assistant.search.retrieve import FilterError
 from assistant.settings import ROOT
 
 templates = Jinja2Templates(directory=str(ROOT / "web" / "templates"))
@@ -67,14 +82,25 @@ def _filter_choices(request: Request) -> dict[str, Any]:
     }
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200,
+          headers: dict[str, str] | None = None) -> HTMLResponse:
+    current = getattr(request.app.state, "assistant", None)
+    identity = request.scope.get("state", {}).get("mgi_identity")
     base = {"error": None, "question": "", "selected": Filters(), "conversation": None,
-            "preview": None, "max_chars": request.app.state.settings.max_question_chars}
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+            "preview": None, "max_chars": request.app.state.settings.max_question_chars,
+            "index_state": index_state_of(current) if current else None,
+            "csrf": csrf_of(request), "user": identity.user if identity else None}
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status,
+                                      headers=headers)
 
 
-def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return _page(request, "error.html", {"status": status, "message": message}, status)
+def error_page(request: Request, status: int, message: str,
+               headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The HTML error page (also used by the app's handlers for form posts)."""
+    return _page(request, "error.html", {"status": status, "message": message}, status, headers)
+
+
+_error_page = error_page
 
 
 def _filters_from(values) -> Filters | None:
@@ -100,25 +126,27 @@ async def _ask_form(request: Request, conversation_id: str | None) -> Response:
     """Shared no-JS form handler: validate, ask, store, redirect (or show the error)."""
     assistant = assistant_of(request)
     store = store_of(request)
+    owner = owner_of(request)
     form = await request.form()
     question = str(form.get("question", ""))
     filters = _filters_from(form)
     conversation = None
     if conversation_id is not None:
         try:
-            conversation = store.get(conversation_id)
+            conversation = store.get(conversation_id, owner)
         except ConversationNotFound as missing:
             return _error_page(request, 404, str(missing))
     try:
         assistant.check(question, assistant.settings.top_k)
-        assistant.retriever.allowed(filters)  # unknown filter values fail before saving
+        assistant.check_filters(filters)  # unknown filter values fail before saving
         if conversation is None:
-            conversation_id = store.create().id
+            conversation_id = (await run_in_threadpool(store.create, "", owner)).id
         turn = await run_in_threadpool(
-            ask_in_conversation, assistant, store, conversation_id, question, filters
+            ask_in_conversation, assistant, store, conversation_id, question, filters, None, owner,
+            guard_of(request),
         )
-    except (QuestionError, FilterError) as problem:
-        status = 400 if isinstance(problem, FilterError) else 422
+    except RequestError as problem:
+        status = 400 if isinstance(problem, (FilterError, UnknownRetriever)) else 422
         return _chat(request, conversation, error=str(problem), question=question,
                      selected=filters or Filters(), status=status)
     except ConversationNotFound as missing:
@@ -128,7 +156,7 @@ async def _ask_form(request: Request, conversation_id: str | None) -> Response:
 
 def _load(request: Request, conversation_id: str) -> Conversation | HTMLResponse:
     try:
-        return store_of(request).get(conversation_id)
+        return store_of(request).get(conversation_id, owner_of(request))
     except ConversationNotFound as missing:
         return _error_page(request, 404, str(missing))
 
@@ -145,8 +173,8 @@ async def home(request: Request, q: str = "") -> HTMLResponse:
     filters = _filters_from(request.query_params)
     try:
         answer: Answer = await run_in_threadpool(assistant.ask, q, None, None, filters)
-    except (QuestionError, FilterError) as problem:
-        status = 400 if isinstance(problem, FilterError) else 422
+    except RequestError as problem:
+        status = 400 if isinstance(problem, (FilterError, UnknownRetriever)) else 422
         return _chat(request, None, error=str(problem), question=q,
                      selected=filters or Filters(), status=status)
     return _chat(request, None, preview=answer, selected=filters or Filters())
@@ -177,7 +205,7 @@ async def ask_follow_up(conversation_id: str, request: Request) -> Response:
 def turn_fragment(conversation_id: str, n: int, request: Request) -> HTMLResponse:
     """One turn rendered as the chat page renders it (chat.js appends it)."""
     try:
-        turn = store_of(request).turn(conversation_id, n)
+        turn = store_of(request).turn(conversation_id, n, owner_of(request))
     except ConversationNotFound as missing:
         return _error_page(request, 404, str(missing))
     return _page(request, "_turn.html", {"turn": turn, "conversation_id": conversation_id})
@@ -191,15 +219,19 @@ def export_page(conversation_id: str, request: Request) -> HTMLResponse:
         return conversation
     assistant = assistant_of(request)
     metas = {doc_id: doc.meta for doc_id, doc in assistant.documents.items()}
-    bibtex = to_bibtex(conversation, metas, str(request.base_url).rstrip("/"))
+    bibtex = to_bibtex(conversation, metas, public_base(request.app.state.settings))
     return _page(request, "export.html", {"conversation": conversation, "bibtex": bibtex})
 
 
 @router.post("/c/{conversation_id}/delete")
-def delete_conversation(conversation_id: str, request: Request) -> Response:
-    """Delete a conversation; 303 back to the list."""
+async def delete_conversation(conversation_id: str, request: Request) -> Response:
+    """Delete a conversation (the form carries the CSRF token); 303 back to the list."""
+    form = await request.form()
+    if not csrf_valid(request, str(form.get("csrf", ""))):
+        return _error_page(request, 403, "This form has expired or did not come from this site "
+                           "(missing or wrong CSRF token). Reload the page and try again.")
     try:
-        store_of(request).delete(conversation_id)
+        await run_in_threadpool(store_of(request).delete, conversation_id, owner_of(request))
     except ConversationNotFound as missing:
         return _error_page(request, 404, str(missing))
     return RedirectResponse("/conversations?deleted=1", status_code=303)
@@ -209,7 +241,56 @@ def delete_conversation(conversation_id: str, request: Request) -> Response:
 def conversations_page(request: Request, deleted: int = 0) -> HTMLResponse:
     """Saved conversations, most recent first, each with a delete button."""
     return _page(request, "conversations.html",
-                 {"conversations": store_of(request).recent(), "deleted": bool(deleted)})
+                 {"conversations": store_of(request).recent(owner=owner_of(request)),
+                  "deleted": bool(deleted)})
+
+
+# ----------------------------------------------------------------------------- sign-in
+
+
+def _safe_next(target: str) -> str:
+    """Only a local path (no scheme, no //host) may follow sign-in."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    """The sign-in form (access on); with access off there is nothing to sign in to."""
+    return _page(request, "login.html", {"next": _safe_next(next),
+                                          "enabled": bool(request.app.state.settings.secret)})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    """Check the user name and password; set the signed session cookie; 303 to ``next``."""
+    settings = request.app.state.settings
+    form = await request.form()
+    name, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
+    target = _safe_next(str(form.get("next", "/")))
+    if not settings.secret:
+        return RedirectResponse(target, status_code=303)
+    if not await run_in_threadpool(check_user, settings, name, password):
+        return _page(request, "login.html", {"next": target, "enabled": True, "username": name,
+                                              "error": "Wrong user name or password."}, 401)
+    state = request.scope["state"]
+    response = RedirectResponse(target, status_code=303)
+    cookie = cookie_header(SESSION_COOKIE, state["mgi_access"].session_cookie(state["mgi_key"], name),
+                           settings.session_max_age_s, state["mgi_access"].secure_cookies())
+    response.raw_headers.append((b"set-cookie", cookie))
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Sign out (CSRF-checked): the session cookie is cleared."""
+    form = await request.form()
+    if not csrf_valid(request, str(form.get("csrf", ""))):
+        return _error_page(request, 403, "missing or wrong CSRF token")
+    response = RedirectResponse("/login", status_code=303)
+    response.raw_headers.append((b"set-cookie", cookie_header(SESSION_COOKIE, "", 0, False)))
+    return response
 
 
 # ----------------------------------------------------------------------------- documents
@@ -225,13 +306,13 @@ def source_window(document: Document, start: int | None, end: int | None) -> dic
     """The stored text around ``[start, end)`` split into before/quote/after.
 
     With a non-empty range the quote is shown with CONTEXT_CHARS either side; with only
-    ``start`` the text is read from that offset. Raises QuestionError on bad offsets.
+    ``start`` the text is read from that offset. Raises OffsetError on bad offsets.
     """
     text, size = document.text, len(document.text)
     start = 0 if start is None else start
     end = start if end is None else end
     if not 0 <= start <= end <= size:
-        raise QuestionError(f"offsets must satisfy 0 <= start <= end <= {size}; got {start}, {end}")
+        raise OffsetError(f"offsets must satisfy 0 <= start <= end <= {size}; got {start}, {end}")
     end = min(end, start + MAX_QUOTE_CHARS)
     quoting = end > start
     lo = max(0, start - CONTEXT_CHARS) if quoting else start
@@ -258,7 +339,7 @@ def _offset(name: str, value: str | None) -> int | None:
     if value is None or value == "":
         return None
     if not re.fullmatch(r"\s*-?[0-9]{1,12}\s*", value):
-        raise QuestionError(f"{name} must be a whole number of characters, got {value[:20]!r}")
+        raise OffsetError(f"{name} must be a whole number of characters, got {value[:20]!r}")
     return int(value)
 
 
@@ -274,7 +355,7 @@ def document_page(
     try:
         offsets = [_offset(name, value) for name, value in (("start", start), ("end", end))]
         window = source_window(document, *offsets)
-    except QuestionError as problem:
+    except OffsetError as problem:
         return _error_page(request, 422, str(problem))
     return _page(request, "document.html", {
         "document": document, "meta": document.meta, "window": window,
