@@ -7,12 +7,7 @@ import re
 import pytest
 
 from assistant.ingest.readers import read_document
-from assistant.ingest.readers.law import (
-    NO_STRUCTURE,
-    fraccion_spans,
-    is_reform_note,
-    read_law_pdf,
-)
+from assistant.ingest.readers.law import NO_STRUCTURE, add_law_structure, is_reform_note
 from assistant.records import Document, DocumentMeta
 from tests.test_readers_pdf import make_pdf
 
@@ -40,6 +35,10 @@ EXPECTED_MAIN = {"ley-migracion": (162, 0), "ley-refugiados": (76, 3),
 
 def _main(document):
     return [a for a in document.articles if not a.transitory]
+
+
+def _fracciones(article) -> list[str]:
+    return [d.label for d in article.divisions if d.kind == "fraccion"]
 
 
 def _doc(text: str) -> Document:
@@ -128,7 +127,7 @@ def test_ley_migracion_spot_checks(read_corpus_document):
     assert decree.path[1].startswith("DECRETO por el que se reforma y adiciona el artículo 112")
     assert sum(a.label == "Primero" for a in transitory) > 5  # repeated labels stay separate
     # article 3's definitions: fracciones I..XXX in order
-    labels = [label for label, *_ in fraccion_spans(document, by_label["Artículo 3"])]
+    labels = _fracciones(by_label["Artículo 3"])
     assert labels[:3] == ["I", "II", "III"] and "XIX" in labels
 
 
@@ -142,7 +141,7 @@ def test_cpeum_spot_checks(read_corpus_document):
     article = by_label["Artículo 73"]
     assert document.text[article.start:].startswith("Artículo 73. El Congreso tiene facultad:")
     assert article.path[-1] == "Sección III De las Facultades del Congreso"
-    spans = fraccion_spans(document, article)
+    spans = [(d.label, d.start, d.end) for d in article.divisions if d.kind == "fraccion"]
     labels = [label for label, *_ in spans]
     assert labels[:5] == ["I", "II", "III", "IV", "V"]
     assert "XXIX-E" in labels and labels.index("XXIX-E") == labels.index("XXIX") + 5
@@ -211,7 +210,7 @@ def test_other_styles_of_headings():
         "Fracción reformada P.O. 01-02-2020", "", "T R A N S I T O R I O S", "",
         "PRIMERO.- Entrará en vigor mañana.", "SEGUNDO.- Se derogan las anteriores.",
     ])
-    document = read_law_pdf(_doc(text))
+    document = add_law_structure(_doc(text))
     labels = [(a.label, a.transitory) for a in document.articles]
     assert labels == [("Artículo 1", False), ("Artículo 2o", False), ("Artículo 3o Bis", False),
                       ("Artículo 4-A", False), ("Artículo 5", False), ("Primero", True),
@@ -224,7 +223,7 @@ def test_other_styles_of_headings():
     assert "rompe la secuencia" in text[four.start:four.end]  # the outlier stays inside art. 4-A
     assert four.path == ["LIBRO PRIMERO PARTE GENERAL", "TÍTULO PRELIMINAR", "CAPÍTULO I Bis De las personas"]
     five = document.articles[4]
-    assert [label for label, *_ in fraccion_spans(document, five)] == ["I", "II", "III"]
+    assert _fracciones(five) == ["I", "II", "III"]
     assert text[five.start:five.end].endswith("Fracción reformada P.O. 01-02-2020")
 
 

@@ -68,12 +68,12 @@ def read_document(path: Path, meta: DocumentMeta, max_pages: int | None = None) 
     """
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        from assistant.ingest.readers.law import read_law_pdf
+        from assistant.ingest.readers.law import add_law_structure
         from assistant.ingest.readers.pdf import read_pdf
 
         document = read_pdf(path, meta, max_pages)
         if meta.kind in ("law", "constitution", "other"):
-            document = read_law_pdf(document)
+            document = add_law_structure(document)
         return document
     if suffix in (".md", ".txt"):
         from assistant.ingest.readers.profile import read_profile

@@ -21,13 +21,18 @@ from assistant.ingest.readers import ReaderError
 
 TOP_LINES = 8  # non-blank lines at the top of a page examined for running headers
 BOTTOM_LINES = 4  # ... and at the bottom for running footers
-MIN_PAGES = 3  # below this many pages with text, nothing counts as "running"
+MIN_PAGES = 3  # below this many pages with text, only same-position lines count as running
 RUNNING_SHARE = 0.5  # a line is running when it sits at the page edge on >= this share
 MAX_RUNNING_CHARS = 120  # running headers are short; long lines are prose
 
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_HEADER_HOUSE = re.compile(r"C[ÁA]MARA\s+DE\s+DIPUTADOS", re.IGNORECASE)
+_HEADER_CLOSE = re.compile(
+    r"(?:[ÚU]ltima\s+Reforma|Nuev[oa]\s+\w+)\s+(?:DOF|D\.O\.F\.)\s*\d{1,2}-\d{1,2}-\d{4}$",
+    re.IGNORECASE,
+)
 
 
 @contextmanager
@@ -121,11 +126,45 @@ def _edge_keys(lines: list[str], top: bool, count: int) -> list[str]:
     return keys
 
 
+def _compilation_header(lines: list[str]) -> set[str]:
+    """Keys of a page's official-compilation header block, recognised by its shape alone.
+
+    The block is the page's top lines down to a closing "Última Reforma DOF 23-04-2012" /
+    "Nueva Ley DOF ..." line, with a "CÁMARA DE DIPUTADOS ..." line inside it.
+    """
+    top = [line.strip() for line in lines if line.strip()][:TOP_LINES]
+    for end, line in enumerate(top):
+        if _HEADER_CLOSE.match(line) and any(_HEADER_HOUSE.search(x) for x in top[:end]):
+            return {normalise_line(x) for x in top[: end + 1]}
+    return set()
+
+
+def _common_edge(pages: list[list[str]], top: bool, count: int) -> set[str]:
+    """Keys standing at the same position from the edge on every page (few-page PDFs)."""
+    edges = [_edge_keys(lines, top, count) for lines in pages]
+    keys: set[str] = set()
+    for position in range(min(map(len, edges))):
+        column = {edge[position] for edge in edges}
+        if len(column) != 1 or len(edges[0][position]) > MAX_RUNNING_CHARS:
+            break
+        keys |= column
+    return keys
+
+
 def running_lines(pages: list[list[str]]) -> tuple[set[str], set[str]]:
-    """Normalised lines that recur at the top (headers) and bottom (footers) of many pages."""
+    """Normalised lines that recur at the top (headers) and bottom (footers) of many pages.
+
+    With fewer than ``MIN_PAGES`` pages a line is running when it stands at the same position
+    from the edge on every page (two pages); an official compilation header is recognised by
+    its shape on any page, so a one-page PDF loses it too.
+    """
     with_text = [lines for lines in pages if any(line.strip() for line in lines)]
+    shaped = set().union(*(_compilation_header(lines) for lines in with_text))
     if len(with_text) < MIN_PAGES:
-        return set(), set()
+        if len(with_text) < 2:
+            return shaped, set()
+        return (_common_edge(with_text, True, TOP_LINES) | shaped,
+                _common_edge(with_text, False, BOTTOM_LINES))
     need = max(2, int(len(with_text) * RUNNING_SHARE + 0.999))
     found: list[set[str]] = []
     for top, count in ((True, TOP_LINES), (False, BOTTOM_LINES)):
@@ -133,7 +172,7 @@ def running_lines(pages: list[list[str]]) -> tuple[set[str], set[str]]:
         for lines in with_text:
             counter.update(set(_edge_keys(lines, top, count)))
         found.append({key for key, n in counter.items() if n >= need and len(key) <= MAX_RUNNING_CHARS})
-    return found[0], found[1]
+    return found[0] | shaped, found[1]
 
 
 def _strip_edge(lines: list[str], keys: set[str], top: bool, limit: int) -> list[str]:
