@@ -219,7 +219,8 @@ def test_security_headers_on_every_response(client):
     inline = templates_use_inline_styles()
     assert ("'unsafe-inline'" in policy["style-src"]) == inline
     assert policy["style-src"].startswith("'self'")
-    assert "cdn.jsdelivr.net" in client.get("/docs").headers["content-security-policy"]
+    docs = client.get("/docs")  # Swagger UI is served from /swagger-ui/ (offline): no CDN at all
+    assert "cdn.jsdelivr.net" not in docs.headers["content-security-policy"] and "cdn." not in docs.text
     assert "cdn.jsdelivr.net" not in html.headers["content-security-policy"]
 
 

@@ -141,10 +141,12 @@ def test_api_conversation_flow_uses_stored_history(client, assistant):
     assert Answer.model_validate(body["turns"][1]["answer"]) == follow_up
     assert conversation_id in [c["id"] for c in client.get("/api/conversations").json()]
 
-    assert client.delete(f"/api/conversations/{conversation_id}").status_code == 204
+    assert client.delete(f"/api/conversations/{conversation_id}").status_code == 403  # no CSRF token
+    csrf = {"X-CSRF-Token": client.get("/api/csrf").json()["csrf"]}
+    assert client.delete(f"/api/conversations/{conversation_id}", headers=csrf).status_code == 204
     gone = client.get(f"/api/conversations/{conversation_id}")
     assert gone.status_code == 404 and "unknown conversation id" in gone.json()["error"]
-    again = client.delete(f"/api/conversations/{conversation_id}")
+    again = client.delete(f"/api/conversations/{conversation_id}", headers=csrf)
     assert again.status_code == 404 and again.json()["error"]
 
 

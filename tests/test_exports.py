@@ -169,7 +169,8 @@ def test_export_endpoint_content_types_and_disposition(client):
         )
         body = response.text
         assert (bibtex_escape(quote) if fmt == "bib" else quote) in body
-        assert "http://testserver/documents/" in body
+        assert "http://127.0.0.1:8000/documents/" in body  # public_url default, never the Host
+        assert "testserver" not in body
     bad = client.get(f"/api/conversations/{conversation_id}/export", params={"format": "xml"})
     assert bad.status_code == 422 and "format" in bad.json()["error"]
     assert client.get(f"/api/conversations/{'f' * 32}/export").status_code == 404

@@ -202,7 +202,12 @@ def test_conversation_list_export_page_and_delete(client):
     assert export.status_code == 200
     assert "@misc{mgi-mexico-city-2022," in export.text
     assert str(escape(" ".join(answer.citations[0].quote.split()))) in export.text
-    deleted = client.post(f"/c/{conversation_id}/delete", follow_redirects=False)
+    import re
+
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', listing.text).group(1)
+    forged = client.post(f"/c/{conversation_id}/delete", follow_redirects=False)
+    assert forged.status_code == 403  # no CSRF token: refused, nothing deleted
+    deleted = client.post(f"/c/{conversation_id}/delete", data={"csrf": csrf}, follow_redirects=False)
     assert deleted.status_code == 303 and deleted.headers["location"] == "/conversations?deleted=1"
     assert f'href="/c/{conversation_id}"' not in client.get("/conversations").text
     assert client.get(f"/c/{conversation_id}").status_code == 404
