@@ -1,44 +1,38 @@
-"""The one core behind the API, the web pages, the CLI and the evaluation harness."""
+"""The one core behind the API, the web pages, the CLI and the evaluation harness.
+
+``Assistant`` loads the index, owns the embedders and runs the ask path's stages in order
+(assistant.stages): retrieve → rerank → judge → compose → verify, timing each by name.
+"""
 
 from __future__ import annotations
 
-import re
-import re
+import functools
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from assistant.answer.compose import (
-    REFUSAL,
-    Scorer,
-    compose,
-    evidence_strength,
-    key_source_ref,
-    make_citation,
-    passage_of,
-    select_sentences,
-    unverified_quotes,
-)
+import numpy as np
+
+from assistant.answer.citations import passage_of
+from assistant.answer.compose import ExtractiveComposer
+from assistant.answer.judge import EvidenceJudge
+from assistant.answer.verify import StoredTextVerifier
 from assistant.embedding import Embedder, load_embedder
-from assistant.ingest.build import IndexProblem, load_index, stale_documents
-from assistant.answer.instruments import asks_for_instruments, list_instruments
-from assistant.records import Answer, Citation, Document, Filters, KeySourceRef, Passage, Turn
-from assistant.search.retrieve import FilterError, Retriever, contextualise
+from assistant.errors import DocumentNotFound, FilterError, OffsetError, QuestionError, UnknownRetriever, check_question
+from assistant.records import Answer, Document, Filters, Passage, Turn
+from assistant.search.fusion import FusedRetriever
+from assistant.search.query import Hit, Query, contextualise
+from assistant.search.rerank import FusionOrder
 from assistant.settings import Settings
-from assistant.text import tokenize
-
-
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 except tab, LF, CR
-_SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: JSON "\ud800" escapes, bad argv bytes
-
-
-class QuestionError(ValueError):
-    """The question (or its history or k) is not acceptable; the message says why."""
+from assistant.stages import Pipeline, SearchRequest
+from assistant.storage import IndexProblem, LoadedIndex, load_index, stale_documents
 
 
 class Assistant:
-    """Loaded index + lazily loaded embedders; answers and searches."""
+    """Loaded index + lazily loaded embedders + the stage pipeline; answers and searches."""
 
-    def __init__(self, settings: Settings, index) -> None:
+    def __init__(self, settings: Settings, index: LoadedIndex) -> None:
         self.settings = settings
         self.index = index
         self.documents: dict[str, Document] = index.documents
@@ -46,41 +40,38 @@ class Assistant:
         self.manifest = index.manifest
         self._embedders: dict[str, Embedder] = {}
         self._lock = threading.Lock()
-        self.retriever = Retriever(index, self.embedder)
-        self.scorer = Scorer(index.bm25)
         self.default_embedder = (
             settings.embedder if settings.embedder in index.dense else next(iter(index.dense), "")
         )
-        self.key_sources_by_document: dict[str, list[KeySourceRef]] = {}
-        self.instrument_names: list[tuple[frozenset[str], str]] = []
-        for document in self.documents.values():
-            for entry in document.key_sources:
-                if entry.document_id:
-                    refs = self.key_sources_by_document.setdefault(entry.document_id, [])
-                    if entry.title not in {r.title for r in refs}:
-                        refs.append(key_source_ref(entry))
-        self.instrument_names = self._instrument_names()
+        self.pipeline = build_pipeline(self)
 
     @classmethod
     def open(cls, settings: Settings, check_stale: bool = True) -> Assistant:
-        """Load ``settings.index_dir``; raise IndexProblem if missing, corrupt or stale."""
+        """Load ``settings.index_dir``; raise IndexProblem if missing or corrupt.
+
+        When the documents changed since the build, the last good index is still served
+        (``settings.serve_stale_index``, default on) and ``index_state`` says so:
+        ``{"stale": True, "changes": [...], "rebuilding": False}``; with the setting off a
+        stale index raises IndexProblem as before."""
         index = load_index(settings.index_dir)
-        if check_stale:
-            changes = stale_documents(index.manifest, settings.documents_dir)
-            if changes:
-                raise IndexProblem(
-                    f"index in {settings.index_dir} is stale for {settings.documents_dir}: "
-                    + "; ".join(changes[:10])
-                    + " — run `mgi build`"
-                )
-        built = index.manifest.get("embedders", {}).get(settings.embedder)
-        if built and settings.model and built["model"] != settings.model:
+        changes = stale_documents(index.manifest, settings.documents_dir) if check_stale else []
+        if changes and not getattr(settings, "serve_stale_index", True):
             raise IndexProblem(
-                f"index was embedded with {built['model']!r} but settings ask for "
+                f"index in {settings.index_dir} is stale for {settings.documents_dir}: "
+                + "; ".join(changes[:10])
+                + " — run `mgi build`"
+            )
+        built = index.manifest.embedders.get(settings.embedder)
+        if built and settings.model and built.model != settings.model:
+            raise IndexProblem(
+                f"index was embedded with {built.model!r} but settings ask for "
                 f"{settings.model!r}: run `mgi build`"
             )
-        return cls(settings, index)
+        assistant = cls(settings, index)
+        assistant.index_state = {"stale": bool(changes), "changes": changes, "rebuilding": False}
+        return assistant
 
+    # -- embedders -----------------------------------------------------------------------
     def available_embedders(self) -> list[str]:
         return list(self.index.dense)
 
@@ -90,191 +81,147 @@ class Assistant:
             if backend not in self._embedders:
                 model = self.settings.model if backend == self.settings.embedder else ""
                 embedder = load_embedder(backend, model, self.settings.batch_size)
-                expected = self.manifest.get("embedders", {}).get(backend, {})
-                if expected and expected.get("dim") != embedder.dim:
-                    raise IndexProblem(
-                        f"embedder {backend} has dimension {embedder.dim}, index has {expected.get('dim')}"
-                    )
+                expected = self.manifest.embedders.get(backend)
+                if expected and expected.dim != embedder.dim:
+                    raise IndexProblem(f"embedder {backend} has dimension {embedder.dim}, index has {expected.dim}")
                 self._embedders[backend] = embedder
             return self._embedders[backend]
 
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - bounded, one Assistant per process
+    def query_vector(self, backend: str, text: str) -> np.ndarray:
+        return self.embedder(backend).embed_query(text)
+
     def warm_up(self) -> None:
-        """Load the default embedder and run one query, so the first request is fast."""
+        """Load the default embedder, run one query and compute the corpus moments."""
         if self.default_embedder:
-            self.retriever.query_vector(self.default_embedder, "warm up")
-            self.retriever._corpus_moments(self.default_embedder)
+            self.query_vector(self.default_embedder, "warm up")
+            self.index.dense[self.default_embedder].moments()
 
     # -- validation ----------------------------------------------------------------------
     def check(self, question: str, k: int, history: list[Turn] | None = None) -> str:
-        """Validate a question, k and history; return the stripped question."""
-        if not isinstance(question, str) or not question.strip():
-            raise QuestionError("question is empty")
-        if "\x00" in question:
-            raise QuestionError("question contains a NUL character")
-        bad = _CONTROL.search(question)
-        if bad:
-            raise QuestionError(f"question contains a control character (U+{ord(bad.group()):04X})")
-        bad = _SURROGATE.search(question)
-        if bad:
-            raise QuestionError(
-                f"question contains an unpaired surrogate (U+{ord(bad.group()):04X}): not valid UTF-8 text"
-            )
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"question is {len(question)} characters; the limit is {self.settings.max_question_chars}"
-            )
-        if not 1 <= k <= self.settings.max_k:
-            raise QuestionError(f"k must be between 1 and {self.settings.max_k}, got {k}")
-        if history and len(history) > self.settings.max_history:
-            raise QuestionError(
-                f"history has {len(history)} turns; the limit is {self.settings.max_history}"
-            )
-        return question.strip()
+        """Validate a question, k and history against Settings; return the stripped question."""
+        limits = self.settings
+        question = check_question(question, limits.max_question_chars)
+        if not 1 <= k <= limits.max_k:
+            raise QuestionError(f"k must be between 1 and {limits.max_k}, got {k}")
+        if history and len(history) > limits.max_history:
+            raise QuestionError(f"history has {len(history)} turns; the limit is {limits.max_history}")
+        for n, turn in enumerate(history or [], 1):
+            check_question(turn.question, limits.max_question_chars, f"history turn {n} question")
+            if len(turn.answer) > limits.max_answer_chars:
+                raise QuestionError(f"history turn {n} answer is {len(turn.answer)} characters; "
+                                    f"the limit is {limits.max_answer_chars}")
+        return question
+
+    def check_filters(self, filters: Filters | None) -> None:
+        """Raise FilterError when a filter names something the index does not hold."""
+        if filters is not None:
+            self.pipeline.retriever.filter.check(filters)
+
+    def request(self, k: int, filters: Filters | None, retriever: str, embedder: str | None) -> SearchRequest:
+        return SearchRequest(k=k, filters=filters, mode=retriever, backend=embedder or self.default_embedder,
+                             candidates=max(self.settings.candidates, k))
 
     # -- search and ask ------------------------------------------------------------------
-    def _hits(self, question, history, k, filters, retriever, embedder):
-        query = contextualise(question, history or [])
-        hits = self.retriever.search(
-            query, k=k, filters=filters, mode=retriever, backend=embedder or self.default_embedder,
-            candidates=max(self.settings.candidates, k), rrf_k=self.settings.rrf_k,
-            bm25_weight=self.settings.bm25_weight,
-        )
-        return query, hits
+    def ranked(self, query: Query, request: SearchRequest) -> list[Hit]:
+        """Retrieve then rerank: the best ``request.k`` hits."""
+        candidates = self.pipeline.retriever.retrieve(query, request)
+        return self.pipeline.reranker.rerank(query, candidates, request.k)
 
-    def search(
-        self, query: str, k: int | None = None, filters: Filters | None = None,
-        retriever: str = "hybrid", embedder: str | None = None,
-    ) -> list[Passage]:
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
+               retriever: str = "hybrid", embedder: str | None = None) -> list[Passage]:
         """Ranked passages for a query."""
         k = self.settings.top_k if k is None else k
-        query = self.check(query, k)
-        _, hits = self._hits(query, [], k, filters, retriever, embedder)
-        return [self._passage(hit) for hit in hits]
+        text = self.check(query, k)
+        hits = self.ranked(contextualise(text, [], self.settings.followup_min_words),
+                           self.request(k, filters, retriever, embedder))
+        return [self.passage(hit) for hit in hits]
 
-    def _passage(self, hit) -> Passage:
-        chunk = self.chunks[hit.index]
+    def passage(self, hit: Hit) -> Passage:
+        chunk = self.chunks[hit.position]
         return passage_of(hit, chunk, self.documents[chunk.document_id])
 
-    def ask(
-        self, question: str, history: list[Turn] | None = None, k: int | None = None,
-        filters: Filters | None = None, retriever: str = "hybrid", embedder: str | None = None,
-    ) -> Answer:
-        """Answer with verbatim quotes and numbered citations, or refuse."""
-        started = time.perf_counter()
+    def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
+            filters: Filters | None = None, retriever: str = "hybrid", embedder: str | None = None) -> Answer:
+        """Answer with verbatim quotes and numbered citations, or say the documents do not."""
+        timer = StageTimer()
         k = self.settings.top_k if k is None else k
         question = self.check(question, k, history)
-        query, hits = self._hits(question, history, k, filters, retriever, embedder)
-        retrieved_at = time.perf_counter()
-        backend = embedder or self.default_embedder
-        strength = evidence_strength(
-            self.scorer, query.tokens, hits, self.chunks, question, self.settings.refusal_min_coverage,
-            self.settings.refusal_min_z.get(backend, 2.75) if retriever != "bm25" else 0.0,
-        )
-        retrieved = [self._passage(hit) for hit in hits]
-        coverage = sorted(self._filtered_documents(filters) if filters else self.documents)
-        refused = strength < 1.0
-        citations = []
-        if not refused:
-            # Quotes answer the question as asked: a follow-up's own words pick the sentences
-            # (the previous question only steered retrieval).
-            chosen = select_sentences(
-                self.scorer, tokenize(question) or query.tokens, hits, self.chunks, self.documents,
-                self.settings.max_quotes,
-            )
-            for n, (hit, start, end, score) in enumerate(chosen, 1):
-                chunk = self.chunks[hit.index]
-                citations.append(
-                    make_citation(n, hit, start, end, score, chunk, self.documents[chunk.document_id],
-                                  self.key_sources_by_document)
-                )
-            refused = not citations
-        instruments = []
-        if not refused:
-            # A document the question names is quoted first; for "which laws" questions, each
-            # corpus law the quoted passages cite is quoted too (claim → article itself).
-            quoted = {c.document.id for c in citations}
-            named = [d for d in ([] if filters else self.named_documents(question)) if d not in quoted]
-            citations = self._quote_documents(question, history, named[:3], retriever, embedder) + citations
-            if asks_for_instruments(question):
-                quoted |= set(named)
-                cited = list_instruments(citations, self.documents, self.key_sources_by_document)
-                laws = [i.document_id for i in cited if i.document_id and i.document_id not in quoted]
-                citations += self._quote_documents(question, history, list(dict.fromkeys(laws))[:4],
-                                                   retriever, embedder)
-            for n, citation in enumerate(citations, 1):
-                citation.n = n
-            if asks_for_instruments(question):
-                instruments = list_instruments(citations, self.documents, self.key_sources_by_document)
-        broken = unverified_quotes(citations, self.documents)
-        if broken:  # never show a quote that is not the documents' own words
-            raise RuntimeError(f"citations {broken} are not verbatim; refusing to answer")
-        done = time.perf_counter()
+        history = history or []
+        request = self.request(k, filters, retriever, embedder)
+        query = contextualise(question, history, self.settings.followup_min_words)
+        stages = self.pipeline
+        with timer("retrieve"):
+            candidates = stages.retriever.retrieve(query, request)
+        with timer("rerank"):
+            hits = stages.reranker.rerank(query, candidates, k)
+        with timer("judge"):
+            verdict = stages.judge.judge(query, hits, request)
+        with timer("compose"):
+            draft = stages.composer.compose(query, hits, verdict, request, history)
+        if verdict.answered and not draft.citations:
+            verdict = verdict.model_copy(update={"outcome": "not_in_documents",
+                                                 "reason": "no sentence of the passages answers it"})
+        with timer("verify"):
+            stages.verifier.verify(draft.citations)
         return Answer(
-            question=question,
-            answer=REFUSAL if refused else compose(citations, instruments),
-            refused=refused,
-            citations=citations,
-            retrieved=retrieved,
-            instruments=instruments,
-            coverage=coverage,
-            timings_ms={
-                "retrieve": round((retrieved_at - started) * 1000, 2),
-                "answer": round((done - retrieved_at) * 1000, 2),
-                "total": round((done - started) * 1000, 2),
-                "evidence": round(strength, 4),
-            },
+            question=question, answer=draft.text, refused=verdict.outcome == "not_in_documents",
+            outcome=verdict.outcome, answer_type=verdict.answer_type, reason=verdict.reason,
+            evidence_strength=round(verdict.strength, 4), citations=draft.citations,
+            retrieved=[self.passage(hit) for hit in hits], instruments=draft.instruments,
+            searched_documents=sorted(stages.retriever.filter.document_ids(filters)),
+            timings_ms=timer.finish(),
         )
 
-    def _quote_documents(self, question, history, targets, retriever, embedder) -> list[Citation]:
-        """The best sentence of each target document for the question (numbered later)."""
-        quotes = []
-        for target in targets:
-            query, hits = self._hits(question, history, 3, Filters(document=[target]), retriever, embedder)
-            chosen = select_sentences(self.scorer, tokenize(question) or query.tokens, hits,
-                                      self.chunks, self.documents, 1)
-            for hit, start, end, score in chosen:
-                quotes.append(make_citation(0, hit, start, end, score, self.chunks[hit.index],
-                                            self.documents[target], self.key_sources_by_document))
-        return quotes
-
-    def _instrument_names(self) -> list[tuple[frozenset[str], str]]:
-        """(name tokens, document id) for every way the corpus names a corpus document:
-        its title, and each profile mention linked (via Key Sources) to it — so "Migration
-        Law" finds the Ley de Migración."""
-        names = {(frozenset(tokenize(d.meta.title)), d.id) for d in self.documents.values()}
-        for document in self.documents.values():
-            linked = {e.id: e.document_id for e in document.key_sources if e.document_id}
-            for mention in document.mentions:
-                for target in {linked[i] for i in mention.key_source_ids if i in linked}:
-                    names.add((frozenset(tokenize(re.sub(r"\(.*?\)", "", mention.text))), target))
-        return [(tokens, target) for tokens, target in names if len(tokens) >= 2]
-
-    def named_documents(self, question: str) -> list[str]:
-        """Corpus documents the question names ("the Migration Law", "Ley General de Salud")."""
-        words = set(tokenize(question))
-        found = [target for tokens, target in self.instrument_names if tokens <= words]
-        return list(dict.fromkeys(found))
-
-    def _filtered_documents(self, filters: Filters) -> set[str]:
-        mask = self.retriever.allowed(filters)
-        if mask is None:
-            return set(self.documents)
-        return {self.chunks[i].document_id for i in range(len(self.chunks)) if mask[i]}
+    # -- documents -----------------------------------------------------------------------
+    def get_document(self, document_id: str) -> Document:
+        if document_id not in self.documents:
+            raise DocumentNotFound(f"unknown document id {document_id!r}")
+        return self.documents[document_id]
 
     def document_text(self, document_id: str, start: int = 0, end: int | None = None) -> str:
         """A slice of a document's stored text (validated offsets)."""
         document = self.get_document(document_id)
         end = len(document.text) if end is None else end
         if not 0 <= start <= end <= len(document.text):
-            raise QuestionError(
-                f"offsets must satisfy 0 <= start <= end <= {len(document.text)}; got {start}, {end}"
-            )
+            raise OffsetError(f"offsets must satisfy 0 <= start <= end <= {len(document.text)}; got {start}, {end}")
         return document.text[start:end]
 
-    def get_document(self, document_id: str) -> Document:
-        if document_id not in self.documents:
-            raise KeyError(f"unknown document id {document_id!r}")
-        return self.documents[document_id]
+
+class StageTimer:
+    """Milliseconds per named stage, plus "total"."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = round((time.perf_counter() - began) * 1000, 2)
+
+    def finish(self) -> dict[str, float]:
+        return {**self.timings, "total": round((time.perf_counter() - self.started) * 1000, 2)}
 
 
-__all__ = ["Assistant", "QuestionError", "IndexProblem", "FilterError"]
+def build_pipeline(assistant: Assistant) -> Pipeline:
+    """The stages Settings name, wired to this Assistant's index and embedders."""
+    settings, index = assistant.settings, assistant.index
+    retriever = FusedRetriever(index, assistant.query_vector, settings)
+    rerankers = {"fusion": FusionOrder}
+    if settings.rerank_stage == "learned":
+        from assistant.search.learned import LearnedRanker
+
+        reranker = LearnedRanker.load(index, assistant.query_vector, settings)
+    else:
+        reranker = rerankers[settings.rerank_stage]()
+    judge = EvidenceJudge(index.sparse, index.chunks, settings)
+    composer = ExtractiveComposer(index.sparse, index.chunks, index.documents, settings, assistant.ranked)
+    return Pipeline(retriever, reranker, judge, composer, StoredTextVerifier(index.documents))
+
+
+__all__ = ["Assistant", "QuestionError", "IndexProblem", "FilterError", "UnknownRetriever",
+           "DocumentNotFound", "OffsetError"]

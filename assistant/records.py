@@ -11,9 +11,12 @@ import bisect
 import functools
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 DocumentKind = Literal["profile", "law", "constitution", "report", "other"]
+DOCUMENT_KINDS: tuple[str, ...] = DocumentKind.__args__  # type: ignore[attr-defined]
+LEGAL_KINDS = frozenset({"law", "constitution"})
+Outcome = Literal["answered", "partly", "not_in_documents"]
 
 
 class Span(BaseModel):
@@ -178,7 +181,8 @@ class Chunk(Span):
     id: str  # "<doc id>:<n>"
     document_id: str
     text: str
-    section: list[str] = Field(default_factory=list)
+    section_path: list[str] = Field(default_factory=list,
+                                    validation_alias=AliasChoices("section_path", "section"))
     article: str | None = None
     page: int | None = None  # page where the chunk starts (PDFs)
     page_end: int | None = None
@@ -192,7 +196,7 @@ class DocumentRef(BaseModel):
     id: str
     title: str
     file: str
-    kind: str
+    kind: DocumentKind
     language: str
 
 
@@ -210,12 +214,20 @@ class Located(BaseModel):
     """Where a passage or quote stands: document, section path, article, page, offsets."""
 
     document: DocumentRef
-    section: str
+    section: str  # the section path joined with " › " (Chunk.section_path is the list)
     article: str | None = None
     page: int | None = None
     start: int
     end: int
     score: float
+
+    def locator(self, title: bool = False, section: bool = True, sep: str = ", ") -> str:
+        """Where it stands, as people cite it: "[title, ]section, Artículo 8, p. 7" (parts that exist)."""
+        parts = [self.document.title] if title else []
+        parts += [self.section] if section and self.section else []
+        parts += [self.article] if self.article else []
+        parts += [f"p. {self.page}"] if self.page else []
+        return sep.join(parts)
 
 
 class Passage(Located):
@@ -246,24 +258,41 @@ class Instrument(BaseModel):
     document_id: str | None = None
 
 
+class Verdict(BaseModel):
+    """The judge's finding: can the passages answer, what kind of answer is asked, and why."""
+
+    outcome: Outcome
+    answer_type: str = "description"
+    reason: str = ""
+    strength: float = 0.0  # evidence strength; >= 1.0 means strong enough to answer
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome == "answered"
+
+
 class Answer(BaseModel):
     """What the assistant says: quoted sentences with numbered citations, or a refusal."""
 
     question: str
     answer: str
     refused: bool
+    outcome: Outcome = "answered"
+    answer_type: str = "description"
+    reason: str = ""
+    evidence_strength: float = 0.0
     citations: list[Citation] = Field(default_factory=list)
     retrieved: list[Passage] = Field(default_factory=list)
     instruments: list[Instrument] = Field(default_factory=list)
-    coverage: list[str] = Field(default_factory=list)  # document ids searched
-    timings_ms: dict[str, float] = Field(default_factory=dict)
+    searched_documents: list[str] = Field(default_factory=list)  # document ids in scope
+    timings_ms: dict[str, float] = Field(default_factory=dict)  # per stage, and "total"
 
 
 class Turn(BaseModel):
     """One earlier exchange of a conversation, sent as history."""
 
-    question: str = Field(min_length=1, max_length=2000)
-    answer: str = Field(default="", max_length=20000)
+    question: str = Field(min_length=1)  # lengths checked against Settings by Assistant.check
+    answer: str = ""
 
 
 class Filters(BaseModel):
@@ -272,3 +301,6 @@ class Filters(BaseModel):
     document: list[str] | None = None
     kind: list[str] | None = None
     language: list[str] | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.document or self.kind or self.language)

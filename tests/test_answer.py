@@ -13,6 +13,7 @@ import pytest
 ])
 def test_every_quote_is_verbatim_at_its_offsets(assistant, question):
     answer = assistant.ask(question)
+    assert not answer.refused and answer.citations, answer.reason
     for citation in answer.citations:
         document = assistant.documents[citation.document.id]
         assert document.text[citation.start:citation.end] == citation.quote
@@ -54,7 +55,7 @@ def test_which_laws_lists_instruments_with_years_and_key_sources(assistant):
     for instrument in answer.instruments:
         assert set(instrument.citations) <= numbers
     assert "Instruments cited" in answer.answer
-    assert set(answer.coverage) == set(assistant.documents)
+    assert set(answer.searched_documents) == set(assistant.documents)
 
 
 def test_law_citation_carries_its_key_source_entry(assistant):

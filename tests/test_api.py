@@ -99,4 +99,5 @@ def test_malformed_json_and_unknown_ids(client):
 def test_minimal_page_shows_answer(client):
     page = client.get("/", params={"q": "Do migrants have access to health services in Mexico City?"})
     assert page.status_code == 200
-    assert "<blockquote>" in page.text or "blockquote" in page.text
+    assert 'class="lead"' in page.text and 'class="citations"' in page.text
+    assert 'class="refusal"' not in page.text

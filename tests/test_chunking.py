@@ -26,7 +26,7 @@ def test_chunks_are_exact_and_never_cross_structure(doc_id, read_corpus_document
         # no structure boundary strictly inside a chunk
         assert not any(chunk.start < b < chunk.end for b in boundaries), chunk.id
         section = document.section_at(chunk.start)
-        assert chunk.section == (section.path if section else [])
+        assert chunk.section_path == (section.path if section else [])
     ids = [c.id for c in chunks]
     assert len(ids) == len(set(ids))
 

@@ -109,7 +109,7 @@ def flip_bytes(path: Path) -> None:
 @pytest.mark.parametrize("name", ["chunks.jsonl", "dense-sentence-transformers.faiss", "documents.jsonl"])
 def test_corruption_is_detected_at_load(small_index, tmp_path, name):
     from assistant.core import Assistant
-    from assistant.ingest.build import IndexProblem
+    from assistant.storage import IndexProblem
 
     settings = copy_index(small_index, tmp_path / "index")
     flip_bytes(current_build(settings) / name)

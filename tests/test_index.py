@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from assistant.ingest.build import IndexProblem, build_index, load_index, stale_documents
+from assistant.ingest.build import build_index
+from assistant.storage import IndexProblem, load_index, stale_documents
 from assistant.settings import get_settings
 
 from .conftest import ROOT, make_documents_dir
@@ -16,13 +17,13 @@ from .conftest import ROOT, make_documents_dir
 def test_manifest_names_model_dimension_chunker_and_hashes(built_index_settings):
     index = load_index(built_index_settings.index_dir)
     manifest = index.manifest
-    assert manifest["chunker_version"]
-    info = manifest["embedders"]["sentence-transformers"]
-    assert info["dim"] == 384 and "MiniLM" in info["model"]
-    assert set(manifest["documents"]) == {"mgi-mexico-city-2022", "ley-migracion", "ley-refugiados"}
-    for entry in manifest["documents"].values():
-        assert len(entry["sha256"]) == 64
-    assert index.dense["sentence-transformers"].ntotal == len(index.chunks)
+    assert manifest.chunker_version and manifest.reader_version
+    info = manifest.embedders["sentence-transformers"]
+    assert info.dim == 384 and "MiniLM" in info.model
+    assert set(manifest.documents) == {"mgi-mexico-city-2022", "ley-migracion", "ley-refugiados"}
+    for entry in manifest.documents.values():
+        assert len(entry.sha256) == 64
+    assert index.dense["sentence-transformers"].size == len(index.chunks)
     assert stale_documents(manifest, built_index_settings.documents_dir) == []
 
 
@@ -54,8 +55,10 @@ def test_stale_and_corrupt_index_are_detected(small_corpus):
     build_index(small_corpus, progress=False)
     profile = small_corpus.documents_dir / "mgi-mexico-city-2022" / "profile.md"
     profile.write_text(profile.read_text(encoding="utf-8") + "\nA new paragraph.\n", encoding="utf-8")
+    served = Assistant.open(small_corpus)  # the last good index is served, flagged stale
+    assert served.index_state["stale"] and served.index_state["changes"]
     with pytest.raises(IndexProblem, match="stale"):
-        Assistant.open(small_corpus)
+        Assistant.open(small_corpus.model_copy(update={"serve_stale_index": False}))
     index = load_index(small_corpus.index_dir)
     chunks_file = index.path / "chunks.jsonl"
     chunks_file.write_text(chunks_file.read_text(encoding="utf-8").replace("Mexico", "Mexicx", 1))
@@ -79,7 +82,7 @@ def test_interrupted_build_leaves_last_good_index(small_corpus, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(index_module, "_write_bm25", boom)
+    monkeypatch.setattr(index_module.SparseIndex, "build", boom)
     (small_corpus.documents_dir / "note.md").write_text("# NOTE\n\nA short extra document about shelters.\n")
     with pytest.raises(RuntimeError):
         build_index(small_corpus, progress=False)
@@ -96,15 +99,13 @@ def test_unchanged_corpus_is_up_to_date(small_corpus):
 
 
 def test_large_corpora_use_hnsw_and_filters_still_work(small_corpus):
-    import faiss
-
     from assistant.core import Assistant
     from assistant.records import Filters
 
     settings = small_corpus.model_copy(update={"hnsw_threshold": 10})
     build_index(settings, progress=False)
     assistant = Assistant.open(settings)
-    assert isinstance(assistant.index.dense["sentence-transformers"], faiss.IndexHNSW)
+    assert assistant.index.dense["sentence-transformers"].is_graph
     passages = assistant.search("health services for migrants", k=5, retriever="dense",
                                 filters=Filters(kind=["profile"]))
     assert len(passages) == 5 and all(p.document.kind == "profile" for p in passages)

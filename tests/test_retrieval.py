@@ -8,7 +8,8 @@ import json
 import pytest
 
 from assistant.records import Filters, Turn
-from assistant.search.retrieve import FilterError, contextualise
+from assistant.errors import FilterError, UnknownRetriever
+from assistant.search.query import contextualise
 from assistant.text import normalise
 
 from .conftest import ROOT
@@ -64,7 +65,7 @@ def test_filters_restrict_and_unknown_values_fail(assistant):
     assert passages and {p.document.kind for p in passages} == {"profile"}
     with pytest.raises(FilterError, match="unknown language"):
         assistant.search("derechos", filters=Filters(language=["fr"]))
-    with pytest.raises(FilterError, match="unknown retriever"):
+    with pytest.raises(UnknownRetriever, match="unknown retriever"):
         assistant.search("derechos", retriever="magic")
 
 

@@ -1,223 +1,170 @@
-"""Answers: pick the sentences of the retrieved passages that answer the question, quote
-them verbatim with numbered citations, or refuse when the evidence is too weak.
+"""The compose stage: the extractive writer.
 
-Evidence strength combines two signals, each against a calibrated threshold:
-- *coverage*: the idf-weighted share of the question's content words found in a top
-  passage (a question about "Buenos Aires" finds no passage with those words);
-- *dense surprise*: how far the best passage's similarity stands above the corpus-wide
-  distribution of the question's similarities (a z-score), which works across languages
-  where words cannot overlap, and never thresholds raw cosines.
+It picks the sentences of the top passages that answer the question, quotes them verbatim
+with numbered citations; a document the question names is quoted first, and for "which
+laws" questions each corpus law the quoted passages cite is quoted too (claim → article).
 """
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-import numpy as np
-
+from assistant.answer.citations import key_sources_by_document, make_citation
+from assistant.answer.instruments import InstrumentNames, asks_for_instruments, list_instruments
 from assistant.ingest.chunking import sentence_spans
-from assistant.records import Chunk, Citation, Document, KeySourceRef, Passage
 from assistant.ingest.readers.law import is_reform_note
-from assistant.search.retrieve import Hit
-from assistant.ingest.sources import key_sources_for_span
+from assistant.records import Chunk, Citation, Document, Instrument, Turn, Verdict
+from assistant.search.query import Hit, Query
+from assistant.search.sparse import SparseIndex
+from assistant.settings import Settings
+from assistant.stages import Draft, SearchRequest
 from assistant.text import tokenize
-
-class Scorer:
-    """idf weights from the BM25 index, for coverage and sentence scoring."""
-
-    def __init__(self, bm25) -> None:
-        vocab = getattr(bm25, "vocab_dict", {}) or {}
-        indptr = np.asarray(bm25.scores["indptr"])
-        frequencies = np.diff(indptr)
-        self.n = max(1, int(bm25.scores["num_docs"]))
-        self.df = {token: int(frequencies[i]) for token, i in vocab.items() if i < len(frequencies)}
-
-    def idf(self, token: str) -> float:
-        df = self.df.get(token, 0)
-        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
-
-    def coverage(self, query: list[str], passage: set[str]) -> float:
-        """Share of the query's idf mass whose words appear in the passage."""
-        unique = set(query)
-        total = sum(self.idf(t) for t in unique)
-        if total == 0:
-            return 0.0
-        return sum(self.idf(t) for t in unique if t in passage) / total
-
-
-_NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
-
-
-def unknown_names(scorer: Scorer, question: str) -> list[str]:
-    """Capitalised words inside the question (names: "Buenos Aires", "France") that occur
-    nowhere in the corpus."""
-    missing = []
-    for word in _NAME.findall(question):
-        tokens = tokenize(word)
-        if tokens and all(scorer.df.get(t, 0) == 0 for t in tokens):
-            missing.append(word)
-    return missing
-
-
-def evidence_strength(
-    scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk], question: str,
-    min_coverage: float, min_z: float,
-) -> float:
-    """How well the best passages support an answer; ≥ 1.0 means "answer" (module docstring).
-
-    It is the larger of coverage / ``min_coverage`` and the best dense z-score / ``min_z``
-    (thresholds calibrated on the dev set, docs/retrieval.md). A question naming something
-    the corpus never mentions scores 0: similarity cannot vouch for a place or body the
-    documents lack.
-    """
-    if not hits or (question and unknown_names(scorer, question)):
-        return 0.0
-    coverage = max(scorer.coverage(query, set(tokenize(chunks[h.index].text))) for h in hits[:3])
-    best_z = max((h.dense_z for h in hits[:3]), default=0.0)
-    return max(coverage / min_coverage, best_z / min_z if min_z else 0.0)
-
-
-def passage_of(hit: Hit, chunk: Chunk, document: Document) -> Passage:
-    """A search hit in API form."""
-    return Passage(
-        chunk_id=chunk.id,
-        text=chunk.text,
-        document=document.ref(),
-        section=" › ".join(chunk.section),
-        article=chunk.article,
-        page=chunk.page,
-        start=chunk.start,
-        end=chunk.end,
-        score=round(hit.score, 6),
-    )
-
-
-def _quote_spans(text: str, start: int, end: int, longest: int = 600) -> list[tuple[int, int]]:
-    """Whole sentences (a colon's list stays with it); an overlong one falls back to clauses."""
-    spans = []
-    for left, right in sentence_spans(text, start, end, clauses=False):
-        if right - left > longest:
-            spans.extend(sentence_spans(text, left, right))
-        else:
-            spans.append((left, right))
-    return spans
-
-
-def select_sentences(
-    scorer: Scorer, query: list[str], hits: list[Hit], chunks: list[Chunk], documents: dict[str, Document],
-    max_quotes: int = 5, per_chunk: int = 2, passages: int = 6,
-) -> list[tuple[Hit, int, int, float]]:
-    """The best (hit, start, end, score) sentences of the top passages, best first."""
-    candidates: list[tuple[float, Hit, int, int]] = []
-    for rank, hit in enumerate(hits[:passages]):
-        chunk = chunks[hit.index]
-        text = documents[chunk.document_id].text
-        prior = 1.0 / (rank + 1)
-        section = documents[chunk.document_id].section_at(chunk.start)
-        if section is not None and section.kind == "key_sources":
-            continue  # bibliography entries are sources, not statements
-        for position, (start, end) in enumerate(_quote_spans(text, chunk.start, chunk.end)):
-            sentence = text[start:end]
-            if len(sentence) < 25 or is_reform_note(sentence) or not re.search(r"[a-záéíóú]{3}", sentence):
-                continue
-            overlap = scorer.coverage(query, set(tokenize(sentence)))
-            score = overlap + 0.35 * prior + 0.05 / (position + 1)
-            candidates.append((score, hit, start, end))
-    candidates.sort(key=lambda c: -c[0])
-    chosen: list[tuple[Hit, int, int, float]] = []
-    used: dict[int, int] = {}
-    seen: set[str] = set()
-    best = candidates[0][0] if candidates else 0.0
-    for score, hit, start, end in candidates:
-        if len(chosen) >= max_quotes or score < 0.55 * best:
-            break
-        key = " ".join(documents[chunks[hit.index].document_id].text[start:end].split()).lower()
-        if used.get(hit.index, 0) >= per_chunk or key in seen:
-            continue
-        used[hit.index] = used.get(hit.index, 0) + 1
-        seen.add(key)
-        chosen.append((hit, start, end, score))
-    return chosen
-
-
-def key_sources_for(document: Document, start: int, end: int, chunk: Chunk,
-                    by_document: dict[str, list[KeySourceRef]]) -> list[KeySourceRef]:
-    """Key Sources a quote relies on: instruments it (or else its passage) mentions, or the
-    bibliography entries that *are* the quoted document."""
-    entries = key_sources_for_span(document, start, end) or key_sources_for_span(
-        document, chunk.start, chunk.end
-    )
-    return [key_source_ref(e) for e in entries] or list(by_document.get(document.id, []))
-
-
-def key_source_ref(entry) -> KeySourceRef:
-    return KeySourceRef(id=entry.id, author=entry.author, year=entry.year, title=entry.title,
-                        url=entry.url, label=entry.label, document_id=entry.document_id)
-
-
-def _section_label(document: Document, start: int, chunk: Chunk) -> str:
-    """The section path; a footnote is placed where its marker stands ("… › footnote 15")."""
-    for note in document.footnotes:
-        if note.start <= start < note.end and note.refs:
-            return " › ".join([*document.section_path(note.refs[0]), f"footnote {note.marker}"])
-    return " › ".join(chunk.section)
-
-
-def make_citation(n: int, hit: Hit, start: int, end: int, score: float, chunk: Chunk,
-                  document: Document, by_document: dict[str, list[KeySourceRef]]) -> Citation:
-    """A numbered citation whose quote is exactly ``document.text[start:end]``."""
-    quote = document.text[start:end]
-    return Citation(
-        n=n,
-        quote=quote,
-        document=document.ref(),
-        section=_section_label(document, start, chunk),
-        article=chunk.article,
-        page=document.page_at(start),
-        start=start,
-        end=end,
-        score=round(score, 4),
-        chunk_id=chunk.id,
-        key_sources=key_sources_for(document, start, end, chunk, by_document),
-        footnotes=[document.text[f.start : f.end] for f in document.footnotes_in(start, end + 3)],
-    )
-
-
-def unverified_quotes(citations: list[Citation], documents: dict[str, Document]) -> list[int]:
-    """Numbers of citations whose quote is not exactly the stored text at its offsets."""
-    return [
-        c.n for c in citations
-        if c.document.id not in documents
-        or not c.quote
-        or documents[c.document.id].text[c.start : c.end] != c.quote
-    ]
-
-
-def compose(citations: list[Citation], instruments: list | None = None) -> str:
-    """The chat answer: each quote in typographic quotes, followed by its number; for
-    "which laws" questions, then the instruments with their years, articles and sources."""
-    lines = ["According to the documents:"]
-    for citation in citations:
-        where = citation.document.title
-        if citation.article:
-            where += f", {citation.article}"
-        lines.append(f"“{citation.quote}” [{citation.n}] ({where})")
-    if instruments:
-        items = []
-        for item in instruments:
-            line = f"• {item.name}" + (f" ({item.year})" if item.year else "")
-            if item.articles:
-                line += " — " + ", ".join(item.articles)
-            line += " " + "".join(f"[{n}]" for n in item.citations)
-            if item.key_sources:
-                line += f" — Key Source: {item.key_sources[0].label}"
-            items.append(line)
-        lines.append("Instruments cited:\n" + "\n".join(items))
-    return "\n\n".join(lines)
-
 
 REFUSAL = (
     "The documents do not answer this question. The closest passages found are listed "
     "below; none of them supports an answer."
 )
+_LETTERS = re.compile(r"[a-záéíóú]{3}")
+
+Search = Callable[[Query, SearchRequest], list[Hit]]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A candidate quote: a sentence span of a hit's passage and its score."""
+
+    hit: Hit
+    start: int
+    end: int
+    score: float
+
+
+def quote_spans(text: str, start: int, end: int, longest: int = 600) -> list[tuple[int, int]]:
+    """Whole sentences (a colon's list stays with it); an overlong one falls back to clauses."""
+    spans = []
+    for left, right in sentence_spans(text, start, end, clauses=False):
+        spans.extend(sentence_spans(text, left, right) if right - left > longest else [(left, right)])
+    return spans
+
+
+class ExtractiveComposer:
+    """Quotes sentences verbatim, numbers them, lists instruments for "which laws" questions."""
+
+    def __init__(self, sparse: SparseIndex, chunks: list[Chunk], documents: dict[str, Document],
+                 settings: Settings, search: Search) -> None:
+        self.sparse = sparse
+        self.chunks = chunks
+        self.documents = documents
+        self.settings = settings
+        self.search = search  # the retrieve + rerank stages, for quoting one document
+        self.by_document = key_sources_by_document(documents)
+        self.names = InstrumentNames(documents)
+
+    # -- sentences -----------------------------------------------------------------------
+    def candidates(self, tokens: list[str], hits: list[Hit]) -> list[Sentence]:
+        """Every quotable sentence of the top passages, scored: idf coverage of the question,
+        plus rank and position priors (Settings.quote_*)."""
+        s = self.settings
+        found = []
+        for rank, hit in enumerate(hits[: s.quote_passages]):
+            chunk = self.chunks[hit.position]
+            document = self.documents[chunk.document_id]
+            section = document.section_at(chunk.start)
+            if section is not None and section.kind == "key_sources":
+                continue  # bibliography entries are sources, not statements
+            for position, (start, end) in enumerate(quote_spans(document.text, chunk.start, chunk.end,
+                                                                s.quote_max_chars)):
+                sentence = document.text[start:end]
+                if len(sentence) < s.quote_min_chars or is_reform_note(sentence) or not _LETTERS.search(sentence):
+                    continue
+                score = (self.sparse.coverage(tokens, set(tokenize(sentence)))
+                         + s.quote_rank_weight / (rank + 1) + s.quote_position_weight / (position + 1))
+                found.append(Sentence(hit, start, end, score))
+        return sorted(found, key=lambda c: -c.score)
+
+    def select(self, tokens: list[str], hits: list[Hit], limit: int) -> list[Sentence]:
+        """The best sentences, best first: near the best score, a few per passage, no repeats."""
+        ranked = self.candidates(tokens, hits)
+        chosen: list[Sentence] = []
+        used: dict[int, int] = {}
+        seen: set[str] = set()
+        best = ranked[0].score if ranked else 0.0
+        for sentence in ranked:
+            if len(chosen) >= limit or sentence.score < self.settings.quote_keep_ratio * best:
+                break
+            text = self.documents[self.chunks[sentence.hit.position].document_id].text
+            key = " ".join(text[sentence.start : sentence.end].split()).lower()
+            if used.get(sentence.hit.position, 0) >= self.settings.quotes_per_passage or key in seen:
+                continue
+            used[sentence.hit.position] = used.get(sentence.hit.position, 0) + 1
+            seen.add(key)
+            chosen.append(sentence)
+        return chosen
+
+    def cite(self, sentences: list[Sentence], first: int = 1) -> list[Citation]:
+        citations = []
+        for n, s in enumerate(sentences, first):
+            chunk = self.chunks[s.hit.position]
+            citations.append(make_citation(n, s.hit, s.start, s.end, s.score, chunk,
+                                           self.documents[chunk.document_id], self.by_document))
+        return citations
+
+    # -- the stage -----------------------------------------------------------------------
+    def compose(self, query: Query, hits: list[Hit], verdict: Verdict, request: SearchRequest,
+                history: list[Turn]) -> Draft:
+        if not verdict.answered:
+            return Draft(REFUSAL)
+        # Quotes answer the question as asked: a follow-up's own words pick the sentences
+        # (the previous question only steered retrieval).
+        citations = self.cite(self.select(query.own_tokens, hits, self.settings.max_quotes))
+        if not citations:
+            return Draft(REFUSAL)
+        quoted = {c.document.id for c in citations}
+        filtered = request.filters is not None and not request.filters.is_empty()
+        named = [d for d in ([] if filtered else self.names.named_in(query.text)) if d not in quoted]
+        citations = self.quote_documents(query, request, named[: self.settings.named_documents_max]) + citations
+        instruments: list[Instrument] = []
+        if asks_for_instruments(query.text):
+            quoted |= set(named)
+            cited = list_instruments(citations, self.documents, self.by_document)
+            laws = [i.document_id for i in cited if i.document_id and i.document_id not in quoted]
+            citations += self.quote_documents(query, request,
+                                              list(dict.fromkeys(laws))[: self.settings.listed_laws_max])
+        for n, citation in enumerate(citations, 1):
+            citation.n = n
+        if asks_for_instruments(query.text):
+            instruments = list_instruments(citations, self.documents, self.by_document)
+        return Draft(answer_text(citations, instruments), citations, instruments)
+
+    def quote_documents(self, query: Query, request: SearchRequest, targets: list[str]) -> list[Citation]:
+        """The best sentence of each target document for the question (numbered later)."""
+        quotes = []
+        for target in targets:
+            hits = self.search(query, request.within(target, 3))
+            quotes += self.cite(self.select(query.own_tokens, hits, 1), first=0)
+        return quotes
+
+
+def answer_text(citations: list[Citation], instruments: list[Instrument] | None = None) -> str:
+    """The chat answer: each quote in typographic quotes, followed by its number; for
+    "which laws" questions, then the instruments with their years, articles and sources."""
+    lines = ["According to the documents:"]
+    for citation in citations:
+        where = citation.document.title + (f", {citation.article}" if citation.article else "")
+        lines.append(f"“{citation.quote}” [{citation.n}] ({where})")
+    if instruments:
+        lines.append("Instruments cited:\n" + "\n".join(instrument_line(item) for item in instruments))
+    return "\n\n".join(lines)
+
+
+def instrument_line(item: Instrument, key_source: bool = True) -> str:
+    """ "• Ley de Migración (2011) — Artículo 8 [3] — Key Source: …" """
+    line = f"• {item.name}" + (f" ({item.year})" if item.year else "")
+    if item.articles:
+        line += " — " + ", ".join(item.articles)
+    line += " " + "".join(f"[{n}]" for n in item.citations)
+    if key_source and item.key_sources:
+        line += f" — Key Source: {item.key_sources[0].label}"
+    return line

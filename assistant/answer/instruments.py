@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.records import Citation, Document, Instrument, KeySourceRef
+from assistant.records import LEGAL_KINDS, Citation, Document, Instrument, KeySourceRef
+from assistant.text import tokenize
 
 _ASKS = re.compile(
     r"\b(?:which|what)\b[^?]{0,60}\b(?:laws?|legislation|legal (?:instruments?|frameworks?|provisions?|basis)|"
@@ -24,6 +25,26 @@ _YEAR = re.compile(r"\((\d{4})\)")
 def asks_for_instruments(question: str) -> bool:
     """True for questions asking which laws, instruments or articles apply."""
     return bool(_ASKS.search(question))
+
+
+class InstrumentNames:
+    """Every way the corpus names a corpus document: its title, and each profile mention
+    linked (via Key Sources) to it — so "Migration Law" finds the Ley de Migración."""
+
+    def __init__(self, documents: dict[str, Document]) -> None:
+        names = {(frozenset(tokenize(d.meta.title)), d.id) for d in documents.values()}
+        for document in documents.values():
+            linked = {e.id: e.document_id for e in document.key_sources if e.document_id}
+            for mention in document.mentions:
+                for target in {linked[i] for i in mention.key_source_ids if i in linked}:
+                    names.add((frozenset(tokenize(re.sub(r"\(.*?\)", "", mention.text))), target))
+        kept = [(tokens, target) for tokens, target in names if len(tokens) >= 2]
+        self.names = sorted(kept, key=lambda pair: (pair[1], sorted(pair[0])))
+
+    def named_in(self, question: str) -> list[str]:
+        """Corpus documents the question names ("the Migration Law", "Ley General de Salud")."""
+        words = set(tokenize(question))
+        return list(dict.fromkeys(target for tokens, target in self.names if tokens <= words))
 
 
 def _key(name: str) -> str:
@@ -50,7 +71,7 @@ def list_instruments(citations: list[Citation], documents: dict[str, Document],
 
     for citation in citations:
         document = documents[citation.document.id]
-        if document.meta.kind in ("law", "constitution"):
+        if document.meta.kind in LEGAL_KINDS:
             sources = key_sources_by_document.get(document.id, [])
             year = _year_label(sources)
             key = sources[0].title if sources else document.meta.title

@@ -11,9 +11,14 @@ from typing import Protocol
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+OFFLINE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                       "TOKENIZERS_PARALLELISM": "false"}
+
+
+def _offline() -> None:
+    """Never reach for the hub: set before sentence-transformers is first imported."""
+    for name, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
 
 
 class Embedder(Protocol):
@@ -43,6 +48,7 @@ class SentenceTransformerEmbedder:
     """sentence-transformers backend; default model is the bundled all-MiniLM-L6-v2."""
 
     def __init__(self, model: str = "", batch_size: int = 32) -> None:
+        _offline()
         from sentence_transformers import SentenceTransformer
 
         if not model:

@@ -133,3 +133,13 @@ def read_seed(path: Path, wanted: set[str]) -> dict[str, np.ndarray]:
             norm = float(np.linalg.norm(vector)) or 1.0
             found[key] = vector / norm
     return found
+
+
+def plant_seed(cache: EmbeddingCache, seed: Path, texts: list[str]) -> None:
+    """Copy shipped seed vectors for these texts into the cache (only missing ones)."""
+    keys = {text_key(text) for text in texts}
+    missing = keys - set(cache.get_many(sorted(keys)))
+    if missing:
+        found = read_seed(seed, missing)
+        if found:
+            cache.put_many(found)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.evaluation.metrics import is_verbatim
 from assistant.evaluation.testset import Question
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -69,7 +70,7 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
     """The configured index, or (with ``documents_dir``) an index built for that folder with
     ``backends`` (default: every embedding backend, so the ablation can compare them)."""
     from assistant.core import Assistant
-    from assistant.ingest.build import IndexProblem
+    from assistant.storage import IndexProblem
     from assistant.settings import get_settings
 
     settings = settings or get_settings()
@@ -102,12 +103,12 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
         raise
 
 
-def _same_versions(manifest: dict) -> bool:
+def _same_versions(manifest) -> bool:
     """The cached index was built by the current readers and chunker."""
     from assistant.ingest import build as index, chunking
 
-    return (str(manifest.get("reader_version")) == str(getattr(index, "READER_VERSION", ""))
-            and str(manifest.get("chunker_version")) == str(getattr(chunking, "CHUNKER_VERSION", "")))
+    return (manifest.reader_version == index.READER_VERSION
+            and manifest.chunker_version == chunking.CHUNKER_VERSION)
 
 
 def _file_name(ref) -> str:
@@ -123,7 +124,7 @@ def record_of(question: Question, answer, config: Config, latency_ms: float, doc
             "quote": c.quote, "document": _file_name(c.document), "page": c.page,
             "section": c.section, "article": c.article,
             "key_sources": [s.label for s in c.key_sources],
-            "verbatim": bool(document is not None and c.quote and c.quote in document.text),
+            "verbatim": document is not None and is_verbatim(c.quote, document.text),
         })
     return {
         "id": question.id,
@@ -152,9 +153,7 @@ def _fresh_start(assistant, options: dict) -> None:
         assistant.ask("warm-up question about migration", **options)
     except Exception:  # noqa: BLE001 - a failing warm-up shows up again on the real questions
         pass
-    cached = getattr(getattr(assistant, "retriever", None), "query_vector", None)
-    if hasattr(cached, "cache_clear"):
-        cached.cache_clear()
+    assistant.query_vector.cache_clear()
 
 
 def run_config(assistant, questions: list[Question], config: Config, k: int = 10,

@@ -117,8 +117,8 @@ def reference_token_counter() -> Callable[[str], int]:
 def context_header(document: Document, chunk: Chunk) -> str:
     """Title, section path and article: prepended to the chunk text for embedding/BM25."""
     parts = [document.meta.title]
-    if chunk.section:
-        parts.append(" › ".join(chunk.section[-2:]))
+    if chunk.section_path:
+        parts.append(" › ".join(chunk.section_path[-2:]))
     if chunk.article:
         parts.append(chunk.article)
     return " — ".join(parts)
@@ -156,7 +156,7 @@ def chunk_document(
                 start=start,
                 end=end,
                 text=text[start:end],
-                section=path,
+                section_path=path,
                 article=label,
                 page=document.page_at(start),
                 page_end=document.page_at(max(start, end - 1)),

@@ -169,7 +169,7 @@ def _resolve(item: _Instrument, anchors: list[_Instrument]) -> _Instrument | Non
     return best
 
 
-def _find_instruments(document: Document) -> list[_Instrument]:
+def find_instruments(document: Document) -> list[_Instrument]:
     text = document.text
     regions = _body_regions(document)
     phrases = [c for region in regions for c in _candidates(text, region)]
@@ -195,11 +195,6 @@ def _find_instruments(document: Document) -> list[_Instrument]:
                     items.append(_Instrument(s, e, acronym, ref=a))
     items.sort(key=lambda c: c.start)
     return items
-
-
-def find_mentions(document: Document) -> list[Mention]:
-    """Mentions of laws, constitutions, programmes ... in the prose, in text order (unlinked)."""
-    return [Mention(start=c.start, end=c.end, text=document.text[c.start:c.end]) for c in _find_instruments(document)]
 
 
 # ----------------------------------------------------------------------------- linking
@@ -248,7 +243,7 @@ def _gloss_match(gloss: str, entry: KeySource) -> bool:
 
 def link_mentions(document: Document, embedder: Embedder) -> None:
     """Find mentions, link each to the KEY SOURCES entries it names; sets ``document.mentions``."""
-    items = _find_instruments(document)
+    items = find_instruments(document)
     entries = document.key_sources
     anchors = [c for c in items if c.ref is None]
     names = sorted({c.name for c in anchors})

@@ -1,0 +1,114 @@
+"""DenseIndex: the one wrapper around FAISS (files, search, stored vectors, moments).
+
+Vectors are L2-normalised, so inner product is cosine. Small corpora get exact search;
+from ``hnsw_threshold`` vectors on an HNSW graph keeps search time near-flat
+(docs/performance.md). The corpus *moments* (mean vector and covariance) turn a query's
+cosines into z-scores: how far a passage stands above the corpus, whatever the model's
+cosine band.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class HnswParams:
+    """HNSW graph parameters (Settings.hnsw_*)."""
+
+    threshold: int = 50_000
+    m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 64
+
+
+class DenseIndex:
+    """Inner-product search over chunk vectors, with filters and corpus moments."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+        self._moments: tuple[np.ndarray, np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return int(self._engine.ntotal)
+
+    @property
+    def dim(self) -> int:
+        return int(self._engine.d)
+
+    @property
+    def is_graph(self) -> bool:
+        import faiss
+
+        return isinstance(self._engine, faiss.IndexHNSW)
+
+    # -- files ---------------------------------------------------------------------------
+    @classmethod
+    def build(cls, vectors: np.ndarray, hnsw: HnswParams = HnswParams()) -> DenseIndex:
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(vectors) >= hnsw.threshold:
+            engine = faiss.IndexHNSWFlat(vectors.shape[1], hnsw.m, faiss.METRIC_INNER_PRODUCT)
+            engine.hnsw.efConstruction = hnsw.ef_construction
+            engine.hnsw.efSearch = hnsw.ef_search
+        else:
+            engine = faiss.IndexFlatIP(vectors.shape[1])
+        engine.add(vectors)
+        return cls(engine)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self._engine, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> DenseIndex:
+        import faiss
+
+        return cls(faiss.read_index(str(path)))
+
+    # -- vectors -------------------------------------------------------------------------
+    def vector(self, position: int) -> np.ndarray:
+        return self._engine.reconstruct(int(position))
+
+    def vectors(self) -> np.ndarray:
+        """Every stored vector, in chunk order."""
+        return self._engine.reconstruct_n(0, self.size)
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean vector and covariance of the stored vectors (computed once)."""
+        with self._lock:
+            if self._moments is None:
+                vectors = self.vectors()
+                mean = vectors.mean(axis=0)
+                centred = vectors - mean
+                self._moments = (mean, centred.T @ centred / max(1, len(vectors) - 1))
+            return self._moments
+
+    def score_band(self, query: np.ndarray) -> tuple[float, float]:
+        """Mean and standard deviation of ``query · v`` over the corpus."""
+        mean, cov = self.moments()
+        return float(query @ mean), math.sqrt(max(float(query @ cov @ query), 1e-12))
+
+    # -- search --------------------------------------------------------------------------
+    def search(self, query: np.ndarray, n: int, mask: np.ndarray | None = None,
+               ef_search: int = 64) -> list[tuple[int, float]]:
+        """Top ``n`` (position, cosine) pairs, only among positions where ``mask`` is True."""
+        import faiss
+
+        params = None
+        if mask is not None:
+            selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(ef_search, n))
+                      if self.is_graph else faiss.SearchParameters(sel=selector))
+        scores, ids = self._engine.search(query[None, :].astype(np.float32), min(n, self.size),
+                                          params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]

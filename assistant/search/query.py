@@ -1,0 +1,47 @@
+"""What the retrievers see (Query) and what they return (Hit); follow-up contextualisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.records import Turn
+from assistant.text import tokenize
+
+
+@dataclass
+class Hit:
+    """One ranked chunk with the evidence behind its rank."""
+
+    position: int  # the chunk's position in LoadedIndex.chunks
+    score: float  # the score the current order is sorted by (fused, single or reranked)
+    bm25: float = 0.0
+    dense: float = 0.0
+    dense_z: float = 0.0
+
+
+@dataclass
+class Query:
+    """The question as asked, its BM25 tokens and the text to embed."""
+
+    text: str
+    tokens: list[str]
+    dense_text: str
+
+    @property
+    def own_tokens(self) -> list[str]:
+        """The question's own words (a follow-up's, without the previous question's)."""
+        return tokenize(self.text) or self.tokens
+
+
+def contextualise(question: str, history: list[Turn], min_words: int = 5) -> Query:
+    """Fold the previous question into a short follow-up ("And for education?").
+
+    The follow-up's own terms count double in BM25; the previous question's terms are
+    added once, and the dense query reads "<previous question> <follow-up>". A question
+    with ``min_words`` or more content words of its own stands alone.
+    """
+    tokens = tokenize(question)
+    if not history or len(tokens) >= min_words:
+        return Query(question, tokens, question)
+    previous = history[-1].question
+    return Query(question, tokens * 2 + tokenize(previous), f"{previous} {question}")
