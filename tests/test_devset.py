@@ -1,4 +1,4 @@
-"""The development set: every line validates and every evidence string is in its document."""
+"""The test sets (dev, tune, test): every line validates and every evidence string is in its document."""
 
 from __future__ import annotations
 
@@ -12,12 +12,31 @@ from assistant.evaluation.testset import KNOWN_TYPES, load_testset, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "eval" / "dev.jsonl"
+SETS = ("dev", "tune", "test")
 CATALOG = ROOT / "documents" / "catalog.json"
 
 
-@pytest.fixture(scope="module")
-def questions():
-    return load_testset(DEV)
+@pytest.fixture(scope="module", params=SETS)
+def questions(request):
+    return load_testset(ROOT / "eval" / f"{request.param}.jsonl")
+
+
+def test_sizes_and_split():
+    """300+ questions, 60+ unanswerable, over all 14 documents; tune and test never share an id."""
+    sets = {name: load_testset(ROOT / "eval" / f"{name}.jsonl") for name in SETS}
+    every = [q for qs in sets.values() for q in qs]
+    assert len(every) >= 300
+    assert sum(not q.answerable for q in every) >= 60
+    assert not {q.id for q in sets["tune"]} & {q.id for q in sets["test"]}
+    documents = {item.document for q in every for item in q.items()}
+    catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
+    assert documents >= {Path(rel).name for rel in catalog}
+    typed = [q for q in sets["test"] if q.answer_span]
+    assert len(typed) >= 30
+    for q in typed:
+        labels = [normalise(item.article or "") for item in q.items()]
+        assert (normalise(q.answer_span) in normalise(" ".join(q.evidence))
+                or normalise(q.answer_span) in labels), q.id
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +47,7 @@ def file_to_id():
 
 def test_size_and_types(questions):
     counts = Counter(q.type for q in questions)
-    assert len(questions) >= 110
+    assert len(questions) >= 90
     assert counts["unanswerable"] >= 14
     assert set(KNOWN_TYPES) <= set(counts), f"missing types: {set(KNOWN_TYPES) - set(counts)}"
     assert set(counts) <= set(KNOWN_TYPES), f"unknown types: {set(counts) - set(KNOWN_TYPES)}"

@@ -70,6 +70,10 @@ class Question:
     document: Any = None
     article: Any = None
     page: Any = None
+    lang: str = ""  # "en" / "es": the question's language
+    answer_type: str = ""  # what it asks for: quantity, date, money, person_org, place, law_article, list, yes_no, description
+    answer_span: str | None = None  # the reference figure / date / name, verbatim in an evidence string
+    near_miss: bool | None = None  # unanswerable: the subject is in the documents, the asked detail is not
     line: int = 0
 
     @property
@@ -156,7 +160,21 @@ def parse_question(data: Any, line: int = 0) -> Question:
         document=_label(data.get("document"), "document", n, str),
         article=_label(data.get("article"), "article", n, str),
         page=_label(page, "page", n, int), line=line,
+        lang=_optional(data, "lang", str) or "", answer_type=_optional(data, "answer_type", str) or "",
+        answer_span=_optional(data, "answer_span", str), near_miss=_optional(data, "near_miss", bool),
     )
+
+
+ANSWER_TYPES = ("quantity", "date", "money", "person_org", "place", "law_article", "list", "yes_no", "description")
+
+
+def _optional(data: dict, name: str, kind: type) -> Any:
+    value = data.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise ValueError(f'"{name}" must be a {kind.__name__} or null')
+    if name == "answer_type" and value and value not in ANSWER_TYPES:
+        raise ValueError(f'"answer_type" must be one of {", ".join(ANSWER_TYPES)}')
+    return value
 
 
 def load_testset(path: Path | str) -> list[Question]:
