@@ -233,6 +233,10 @@ class PostgresStore:
         return wait
 
     def secret(self) -> bytes:
+        with self._read() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'cookie_secret'").fetchone()
+        if row is not None:
+            return bytes.fromhex(row["value"])
         value = secrets.token_hex(32)
         with self._write() as db:
             db.execute("INSERT INTO meta (key, value) VALUES ('cookie_secret', %s) "

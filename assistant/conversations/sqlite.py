@@ -235,6 +235,10 @@ class SQLiteStore:
         return wait
 
     def secret(self) -> bytes:
+        with self._read() as db:  # usually there: no write needed (works on a full disk)
+            row = db.execute("SELECT value FROM meta WHERE key = 'cookie_secret'").fetchone()
+        if row is not None:
+            return bytes.fromhex(row["value"])
         with self._write() as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'cookie_secret'").fetchone()
             if row is None:
