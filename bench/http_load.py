@@ -3,6 +3,16 @@
 Used by ``tests/test_load.py`` (8 clients x 15 s) and ``bench/run.py`` (16 clients x 60 s).
 Every request's question is unique (a corpus question plus two topic words), so the
 per-worker query-vector cache never answers for the model: the figures are the uncached case.
+
+Run as a script it measures saved conversations on both stores, two workers each:
+
+    .venv/bin/python bench/http_load.py --workers 2 --clients 16 --seconds 60 \
+        --postgres postgresql://mgi:mgi@127.0.0.1/mgi_bench
+
+Each client keeps its cookie (it owns its conversations), starts a conversation, asks in
+it until time is up (a new conversation every 5 turns), and afterwards every turn that
+was answered 200 must be stored, numbered 1..n, with nothing extra. It only ever targets
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -196,3 +206,139 @@ def run_load(url: str, clients: int, seconds: float, seed: int = 0, search_share
         thread.join()
     result.seconds = time.monotonic() - began
     return result
+
+
+@dataclass
+class ConversationLoad(LoadResult):
+    """A conversation run: also the turns answered (by conversation) and what was found."""
+
+    answered: dict = field(default_factory=dict)  # conversation id -> turns answered 200
+    missing: list[str] = field(default_factory=list)
+
+
+def run_conversation_load(url: str, clients: int, seconds: float, seed: int = 0,
+                          turns_per_conversation: int = 5) -> ConversationLoad:
+    """``clients`` threads asking in their own conversations; then every turn is checked."""
+    import httpx
+
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("the load generator only targets 127.0.0.1")
+    result = ConversationLoad(clients=clients, seconds=seconds)
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+    jars: dict[int, httpx.Cookies] = {}
+
+    def client(n: int) -> None:
+        rng = random.Random(seed * 1000 + n)
+        with httpx.Client(base_url=url, timeout=120) as http:
+            start.wait()
+            conversation, turns = None, 0
+            while time.monotonic() < stop_at[0]:
+                began = time.perf_counter()
+                try:
+                    if conversation is None or turns >= turns_per_conversation:
+                        created = http.post("/api/conversations", json={})
+                        if created.status_code != 201:
+                            raise RuntimeError(f"create {created.status_code}: {created.text[:200]}")
+                        conversation, turns = created.json()["id"], 0
+                        with lock:
+                            result.answered[conversation] = 0
+                    question = f"{rng.choice(QUESTIONS)} {rng.choice(TOPIC_WORDS)} {rng.choice(TOPIC_WORDS)}"
+                    response = http.post(f"/api/conversations/{conversation}/ask", json={"question": question})
+                    elapsed = time.perf_counter() - began
+                    with lock:
+                        result.statuses[response.status_code] += 1
+                        if response.status_code == 200:
+                            turns += 1
+                            result.answered[conversation] += 1
+                            result.latencies.append(elapsed)
+                            if response.headers.get("x-conversation-turn") != str(turns):
+                                result.errors.append(f"turn header {response.headers.get('x-conversation-turn')} != {turns}")
+                        else:
+                            result.errors.append(f"{response.status_code}: {response.text[:200]}")
+                except (httpx.HTTPError, RuntimeError) as error:
+                    with lock:
+                        result.errors.append(f"exception {type(error).__name__}: {error}")
+            jars[n] = httpx.Cookies(http.cookies)
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    began = time.monotonic()
+    stop_at[0] = began + seconds
+    start.wait()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.monotonic() - began
+    # every answered turn is stored, numbered 1..n — looked up with each owner's cookie
+    import httpx as _httpx
+
+    owners = {}
+    for n, jar in jars.items():
+        with _httpx.Client(base_url=url, timeout=60, cookies=jar) as http:
+            for summary in http.get("/api/conversations").json():
+                owners[summary["id"]] = n
+            for conversation_id in [c for c, o in owners.items() if o == n]:
+                stored = http.get(f"/api/conversations/{conversation_id}").json()["turns"]
+                expected = result.answered.get(conversation_id, 0)
+                if [t["n"] for t in stored] != list(range(1, expected + 1)):
+                    result.missing.append(f"{conversation_id}: stored {len(stored)}, answered {expected}")
+    for conversation_id in result.answered:
+        if conversation_id not in owners:
+            result.missing.append(f"{conversation_id}: not listed for its owner")
+    return result
+
+
+def _bench(args) -> int:
+    """Conversation load on SQLite and (if given) PostgreSQL with the same workers."""
+    from assistant.settings import get_settings
+
+    settings = get_settings()
+    index_dir = Path(args.index or settings.index_dir)
+    documents_dir = Path(args.documents or settings.documents_dir)
+    runs = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
+    rows = []
+    for name, database in runs:
+        with tempfile.TemporaryDirectory() as scratch:
+            env = {"MGI_DATABASE": database or str(Path(scratch) / "conversations.sqlite3"),
+                   "MGI_RATE_LIMIT_PER_MINUTE": "0", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+            if database:
+                _reset_postgres(database)
+            with serve(index_dir, documents_dir, workers=args.workers, env=env) as (url, _):
+                result = run_conversation_load(url, args.clients, args.seconds)
+        turns = sum(result.answered.values())
+        print(f"{name}: {result.summary()}; turns answered {turns} in {len(result.answered)} "
+              f"conversations, missing {len(result.missing)}", flush=True)
+        for line in result.missing[:5]:
+            print(f"  missing: {line}")
+        rows.append((name, result, turns))
+    print("\n| store | workers | clients × s | requests | req/s | p50 ms | p95 ms | p99 ms | errors | turns stored / answered |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, result, turns in rows:
+        print(f"| {name} | {args.workers} | {args.clients} × {args.seconds:.0f} | {result.requests} | "
+              f"{result.throughput:.1f} | {result.percentile(50):.0f} | {result.percentile(95):.0f} | "
+              f"{result.percentile(99):.0f} | {len(result.errors)} | {turns - len(result.missing)} / {turns} |")
+    failed = any(result.errors or result.missing for _, result, _ in rows)
+    return 1 if failed else 0
+
+
+def _reset_postgres(url: str) -> None:
+    """Start the PostgreSQL run from empty tables (the bench's own database)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS turns, conversations, rate_buckets, meta CASCADE")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--postgres", default="", help="postgresql:// URL of a bench database (emptied)")
+    parser.add_argument("--index", default="")
+    parser.add_argument("--documents", default="")
+    sys.exit(_bench(parser.parse_args()))
