@@ -239,7 +239,10 @@ def test_invalid_utf8_in_a_form_post_is_400_not_replacement_characters(tmp_path)
         for body, kind in ((b"question=caf%E9", "application/x-www-form-urlencoded"),
                            (b"question=\xff\xfe", "application/x-www-form-urlencoded")):
             response = client.post("/ask", content=body, headers={"content-type": kind})
-            assert response.status_code == 400 and "UTF-8" in response.json()["error"]
+            assert response.status_code == 400 and "UTF-8" in response.text
+            assert response.headers["content-type"].startswith("text/html")  # a page for a form
+        api = client.post("/api/ask", content=b'{"question": "caf\xe9"}', headers={"content-type": "application/json"})
+        assert api.status_code == 400 and "UTF-8" in api.json()["error"]
         multipart = (b"--b\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\ncaf\xe9\r\n--b--\r\n")
         response = client.post("/ask", content=multipart, headers={"content-type": "multipart/form-data; boundary=b"})
         assert response.status_code == 400

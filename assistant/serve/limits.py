@@ -1,26 +1,33 @@
-"""Request limits and security headers, as one pure-ASGI middleware in front of the app.
+"""Request limits and security headers, as one pure-ASGI middleware in front of the app,
+and the uvicorn options for the limits below it (``server_options``).
 
 ``install_limits(app, settings)`` adds, for every HTTP request:
 
+- HEAD on every GET route (answered as GET without the body);
+- the real client address: the TCP peer, or — only when the peer is one of
+  ``settings.forwarded_allow_ips`` — the right-most untrusted ``X-Forwarded-For`` hop;
 - a body size cap (``settings.max_body_bytes``): a larger ``Content-Length``, or a streamed
-  body that grows past the cap, is answered ``413 {"error": ...}`` before the app runs;
-- input hygiene: a path or query string whose percent-escapes are not UTF-8, and a JSON
-  body that is not UTF-8, are answered ``400 {"error": ...}`` (JSON must be UTF-8,
-  RFC 8259 §8.1), instead of being decoded lossily into U+FFFD;
-- a per-client rate limit (token bucket per client IP, ``settings.rate_limit_per_minute``
-  requests a minute with a burst of the same size; ``0`` = off, the default): over the
-  limit is ``429 {"error": ...}`` with ``Retry-After``. ``/healthz`` is exempt;
+  body that grows past the cap, is answered ``413 {"error": ...}`` before the app runs; a
+  body not received within the request timeout is ``408``;
+- input hygiene: a path or query string whose percent-escapes are not UTF-8, a JSON body
+  that is not UTF-8, and form fields that are not UTF-8 are answered ``400`` (JSON for the
+  API, a small HTML page for a form post) instead of being decoded lossily into U+FFFD;
+- a per-client rate limit (token bucket per real client address,
+  ``settings.rate_limit_per_minute`` a minute with a burst of the same size; ``0`` = off):
+  the buckets live in the conversation store, so every worker and replica spends from the
+  same one. Over the limit is ``429`` with ``Retry-After``. ``/healthz`` is exempt;
 - a request timeout (``settings.request_timeout_s``; ``0`` = off): a request still running
-  after it is answered ``503 {"error": ...}`` with ``Retry-After`` (a worker thread cannot
-  be killed: its late result is dropped);
+  after it is answered ``503`` with ``Retry-After``, and the turn it was about to store is
+  not stored (``TurnGuard``); if the turn is being committed at that moment, the response
+  waits for it and is delivered instead;
 - security headers on every response: ``X-Content-Type-Options: nosniff``,
   ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer`` and a
   ``Content-Security-Policy``. HTML pages get ``script-src 'self'`` (no inline scripts);
   ``style-src`` also allows ``'unsafe-inline'`` only when a template in ``web/templates``
-  uses an inline ``<style>`` block or ``style=`` attribute (checked at start-up; today none
-  does, styles live in ``web/static/app.css``). JSON gets ``default-src 'none'``. ``/docs`` and ``/redoc`` (FastAPI's
-  Swagger/ReDoc pages load their code from cdn.jsdelivr.net and start it with an inline
-  script) get a looser policy of their own.
+  uses an inline ``<style>`` block or ``style=`` attribute (checked at start-up). JSON gets
+  ``default-src 'none'``. ``/docs`` (Swagger UI, served from the swagger-ui-bundle
+  package's files under /swagger-ui/, no CDN) gets a policy of its own that allows its
+  inline start-up script.
 
 It also makes every error JSON ``{"error": ...}``: Starlette's own 404/405/400 (unknown
 route, wrong method, unparsable body) and any unhandled exception (500, logged).
@@ -131,6 +138,21 @@ class TokenBuckets:
 
 def _json_error(status: int, message: str, extra: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=extra)
+
+
+def _error_for(scope: Scope, status: int, message: str, extra: dict[str, str] | None = None):
+    """JSON for the API; a small HTML page for a browser's form post (no JavaScript)."""
+    content_type = (_header(scope, b"content-type") or b"").lower()
+    if scope.get("path", "").startswith("/api/") or not content_type.startswith(FORM_TYPES):
+        return _json_error(status, message, extra)
+    from html import escape
+
+    from starlette.responses import HTMLResponse
+
+    page = ("<!doctype html><html lang=en><meta charset=utf-8><title>Error – MGI Assistant</title>"
+            f"<link rel=stylesheet href=/static/app.css><main><h1>Cannot accept this form</h1>"
+            f"<p class=error role=alert>{escape(message)}</p><p><a href=/>Start a new chat</a></p></main></html>")
+    return HTMLResponse(page, status_code=status, headers=extra)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -321,7 +343,8 @@ class LimitsMiddleware:
         else:
             body, problem, status = await self._read_body(scope, receive)
         if problem:
-            await _json_error(status, problem, {"Connection": "close"} if status == 408 else None)(scope, receive, send)
+            extra = {"Connection": "close"} if status == 408 else None
+            await _error_for(scope, status, problem, extra)(scope, receive, send)
             return
         await self._run(scope, _replay(body, receive), send)
 
