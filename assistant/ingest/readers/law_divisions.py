@@ -13,8 +13,8 @@ A division starts at a line that begins with a marker: "A." / "Apartado A." (apa
 
 So CPEUM Art. 123 nests apartado > fracción > inciso > numeral, Art. 41 fracción > apartado >
 inciso and the CDMX constitution apartado > numeral > inciso, each as printed. A line after
-one ending mid-sentence ("... de la fracción" / "II. del artículo ...") or a reform note is
-never a marker. A division runs to the next marker at its level or above, or the article end.
+one ending mid-sentence in an article or preposition, a citation ("... de la fracción" /
+"II. del artículo ...") and a reform note are never markers. A division runs to the next marker at its level or above, or the article end.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from assistant.records import Division, Document
 _MARKER = re.compile(
     rf"(?P<roman>[IVXLC]+)(?P<rsuf>(?:-(?:LL|CH|[A-ZÑ])|\s+(?i:{LATIN})|\s+[A-Z]){NOT_LETTER})*"
     rf"(?P<rterm>\s*\.\s*[-–]?|\s*[-–](?=\s))(?=\s|$)"
-    r"|(?P<upper>[A-ZÑ])(?P<uterm>\s*\.\s*[-–]?)(?=\s|$)"
+    r"|(?P<upper>[A-ZÑ])(?P<uterm>\s*\.\s*[-–]?|\))(?=\s|$)"
     r"|(?P<num>\d{1,3})(?P<nterm>\s*\.\s*[-–]?|\))(?=\s|$)"
     r"|(?P<lower>[a-zñ]|(?P<dbl>[a-z])(?P=dbl)|[ivx]+)(?P<lterm>\)|\.\s*[-–]?)(?=\s|$)"
 )
@@ -84,13 +84,17 @@ def _letter(letter: str) -> tuple[int, str]:
     return ord(letter) - ord("a") + 1, ""
 
 
-def _readings(line: str) -> list[_Reading]:
-    """The possible readings of a marker at the start of ``line`` (none: not a marker)."""
+def _readings(line: str, cited: bool = False) -> list[_Reading]:
+    """The possible readings of a marker at the start of ``line`` (none: not a marker).
+
+    ``cited``: the line above ends in "fracción", "inciso" ... — then a marker followed by lower
+    case ("II. del artículo 5") is the rest of that citation.
+    """
     match = _APARTADO.match(line)
     if match and not line[match.end():].lstrip()[:1].islower():
         return [_Reading("apartado", "apartado", match["upper"], *_letter(match["upper"]))]
     match = _MARKER.match(line)
-    if not match:
+    if not match or cited and line[match.end():].lstrip()[:1].islower():
         return []
     readings: list[_Reading] = []
     if match["roman"] and (value := roman_value(match["roman"])):
@@ -100,7 +104,8 @@ def _readings(line: str) -> list[_Reading]:
     letter = match["upper"] or (match["roman"] if len(match["roman"] or "") == 1
                                 and not match["rsuf"] and "." in match["rterm"] else None)
     if letter:
-        readings.append(_Reading("apartado", "apartado", letter, *_letter(letter)))
+        style = "apartado)" if match["uterm"] == ")" else "apartado"
+        readings.append(_Reading("apartado", style, letter, *_letter(letter)))
     if match["num"]:
         style = "numeral)" if match["nterm"] == ")" else "numeral."
         readings.append(_Reading("numeral", style, match["num"], int(match["num"])))
@@ -151,11 +156,10 @@ def _markers(text: str, start: int, end: int) -> list[tuple[int, int, _Reading]]
         if offset == start or not stripped:
             previous = stripped
             continue
-        blocked = is_reform_note(stripped) or continues_sentence(previous) or bool(
-            _LOCATOR_WORDS.search(previous.rstrip().rsplit(None, 1)[-1] if previous else "")
-        )
+        blocked = is_reform_note(stripped) or continues_sentence(previous)
+        cited = bool(previous) and bool(_LOCATOR_WORDS.search(previous.rsplit(None, 1)[-1]))
         previous = stripped
-        readings = [] if blocked else _readings(stripped)
+        readings = [] if blocked else _readings(stripped, cited)
         placed = _place(readings, stack) if readings else None
         if placed is None:
             continue
