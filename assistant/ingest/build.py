@@ -33,7 +33,7 @@ from assistant.storage import (
 )
 from assistant.text import tokenize
 
-READER_VERSION = "2"
+READER_VERSION = "3"
 log = logging.getLogger(__name__)
 
 __all__ = ["BuildReport", "IndexProblem", "build_index", "write_seeds", "READER_VERSION"]
