@@ -178,9 +178,10 @@ def test_api_rejects_bad_questions_without_storing(client):
 
 @pytest.mark.parametrize("bad", ["..%2F..%2Fetc%2Fpasswd", "%2E%2E", "ZZZ", "0" * 32, "A" * 32])
 def test_api_unknown_or_malformed_ids_are_404(client, bad):
+    csrf = {"X-CSRF-Token": client.get("/api/csrf").json()["csrf"]}  # DELETE checks CSRF first
     for method, path, kwargs in (
         ("GET", f"/api/conversations/{bad}", {}),
-        ("DELETE", f"/api/conversations/{bad}", {}),
+        ("DELETE", f"/api/conversations/{bad}", {"headers": csrf}),
         ("POST", f"/api/conversations/{bad}/ask", {"json": {"question": "salud"}}),
         ("GET", f"/api/conversations/{bad}/export?format=md", {}),
     ):
