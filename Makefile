@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install install-dev index bench eval clean
+.PHONY: run test test-fast test-slow install install-dev index bench eval clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,9 +30,15 @@ index: install
 run: index
 	$(VENV)/bin/mgi serve
 
-## The test suite (real models, real PDFs, real FAISS, real browser).
-test: install-dev
-	$(PY) -m pytest -q
+## The test suite: the fast tier (no model, no PDF, no index; under a minute) first, then the
+## slow tier (real models, real PDFs, real FAISS, real PostgreSQL, headless Chromium).
+test: test-fast test-slow
+
+test-fast: install-dev
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: install-dev
+	$(PY) -m pytest -q -m slow
 
 bench: install-dev index
 	$(PY) bench/run.py

@@ -14,9 +14,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from assistant.answer.citations import passage_of
+from assistant.answer.citations import key_sources_by_document, passage_of
 from assistant.answer.compose import ExtractiveComposer
 from assistant.answer.judge import EvidenceJudge
+from assistant.answer.legal import FanoutRetriever, LegalFanout
+from assistant.answer.legal_answer import LegalAnswer
 from assistant.answer.verify import StoredTextVerifier
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import DocumentNotFound, FilterError, OffsetError, QuestionError, UnknownRetriever, check_question
@@ -32,13 +34,14 @@ from assistant.storage import IndexProblem, LoadedIndex, load_index, stale_docum
 class Assistant:
     """Loaded index + lazily loaded embedders + the stage pipeline; answers and searches."""
 
-    def __init__(self, settings: Settings, index: LoadedIndex) -> None:
+    def __init__(self, settings: Settings, index: LoadedIndex,
+                 embedders: dict[str, Embedder] | None = None) -> None:
         self.settings = settings
         self.index = index
         self.documents: dict[str, Document] = index.documents
         self.chunks = index.chunks
         self.manifest = index.manifest
-        self._embedders: dict[str, Embedder] = {}
+        self._embedders: dict[str, Embedder] = dict(embedders or {})  # preloaded (tests), else lazily
         self._lock = threading.Lock()
         self.default_embedder = (
             settings.embedder if settings.embedder in index.dense else next(iter(index.dense), "")
@@ -210,7 +213,7 @@ class StageTimer:
 def build_pipeline(assistant: Assistant) -> Pipeline:
     """The stages Settings name, wired to this Assistant's index and embedders."""
     settings, index = assistant.settings, assistant.index
-    retriever = FusedRetriever(index, assistant.query_vector, settings)
+    fused = FusedRetriever(index, assistant.query_vector, settings)
     rerankers = {"fusion": FusionOrder}
     if settings.rerank_stage == "learned":
         from assistant.search.learned import LearnedRanker
@@ -218,8 +221,12 @@ def build_pipeline(assistant: Assistant) -> Pipeline:
         reranker = LearnedRanker.load(index, assistant.query_vector, settings)
     else:
         reranker = rerankers[settings.rerank_stage]()
+    fanout = LegalFanout(index.documents, index.chunks, index.sparse, settings,
+                         lambda query, request: reranker.rerank(query, fused.retrieve(query, request), request.k))
+    retriever = FanoutRetriever(fused, fanout)  # instrument questions: every law's best passages lead
     judge = EvidenceJudge(index.sparse, index.chunks, settings)
-    composer = ExtractiveComposer(index.sparse, index.chunks, index.documents, settings, assistant.ranked)
+    composer = ExtractiveComposer(index.sparse, index.chunks, index.documents, settings, assistant.ranked,
+                                  LegalAnswer(fanout, key_sources_by_document(index.documents)))
     return Pipeline(retriever, reranker, judge, composer, StoredTextVerifier(index.documents))
 
 

