@@ -176,10 +176,16 @@ def search(
         typer.echo(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
         return
     for rank, passage in enumerate(passages, 1):
-        where = " · ".join(x for x in [passage.document.title, passage.section, passage.article or "",
-                                       f"p. {passage.page}" if passage.page else ""] if x)
-        typer.secho(f"{rank}. {where}  [{passage.score:.4f}]", bold=True)
+        typer.secho(f"{rank}. {passage.locator(title=True, sep=' · ')}  [{passage.score:.4f}]", bold=True)
         typer.echo(textwrap.fill(" ".join(passage.text.split())[:500], 88, initial_indent="   ", subsequent_indent="   "))
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print every setting (MGI_* variable, default, meaning) as a Markdown table."""
+    from assistant.settings import settings_markdown
+
+    typer.echo(settings_markdown(), nl=False)
 
 
 @app.command()
@@ -254,6 +260,15 @@ def _register_eval() -> None:
 
 
 _register_eval()
+
+
+def _register_train_ranker() -> None:
+    from assistant.search.training import register
+
+    register(app)
+
+
+_register_train_ranker()
 
 
 def main() -> None:
