@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from assistant.records import DocumentMeta
+from assistant.records import DOCUMENT_KINDS, DocumentMeta
 from assistant.text import fold
 
 CATALOG_FILE = "catalog.json"
@@ -121,7 +121,7 @@ def document_metas(documents_dir: Path) -> tuple[list[DocumentMeta], list[str]]:
         used_ids.add(doc_id)
         entry.update(id=doc_id, file=rel, sha256=file_sha256(path))
         entry.setdefault("title", path.stem)
-        if entry.get("kind") not in ("profile", "law", "constitution", "report", "other"):
+        if entry.get("kind") not in DOCUMENT_KINDS:
             entry["kind"] = "other"
         metas.append(DocumentMeta(**entry))
     return metas, notes
