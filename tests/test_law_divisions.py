@@ -112,6 +112,9 @@ def test_cpeum_articles_123_41_73(read_corpus_document):
         == "Artículo 123, apartado A, fracción XXXI, inciso b), numeral 1"
     assert _at(document, "La jornada diaria máxima de trabajo diurna y nocturna será de ocho") \
         == "Artículo 123, apartado B, fracción I"
+    # apartado B prints "XI (sic 05-12-1960)." where IX belongs: X still follows VIII
+    assert _at(document, "Los trabajadores tendrán el derecho de asociarse para la defensa") \
+        == "Artículo 123, apartado B, fracción X"
     assert _at(document, "El Instituto Nacional Electoral será autoridad única para la") \
         == "Artículo 41, fracción III, apartado A"
     assert _at(document, "Son mexicanos por naturalización:") == "Artículo 30, apartado B"

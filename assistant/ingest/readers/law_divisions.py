@@ -9,6 +9,8 @@ A division starts at a line that begins with a marker: "A." / "Apartado A." (apa
   becomes its sibling;
 - a first item ("A.", "I.", "1.", "a)", "i)") restarts its style's open series, or otherwise
   opens a new level inside the innermost open division;
+- failing both, a fracción up to ``_MAX_GAP`` numbers past an open one still follows it (the
+  compilation left one out or misprinted it: CPEUM 123 B prints "XI (sic)" for IX);
 - anything else ("C. Juan Pérez", "2013. Año ...") is not a marker.
 
 So CPEUM Art. 123 nests apartado > fracción > inciso > numeral, Art. 41 fracción > apartado >
@@ -40,6 +42,7 @@ _LOCATOR_WORDS = re.compile(
 )
 _CANONICAL_ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+_MAX_GAP = 2  # fracciones that may be missing between two in sequence
 _NAMES = {"apartado": "apartado", "fraccion": "fracción", "numeral": "numeral", "inciso": "inciso"}
 
 
@@ -140,6 +143,13 @@ def _place(readings: list[_Reading], stack: list[_Open]) -> tuple[_Reading, int]
         if reading.value == 1 and not reading.suffix:
             same = [d for d, item in enumerate(stack) if item.reading.style == reading.style]
             return reading, same[-1] if same else len(stack)
+    for depth in range(len(stack) - 1, -1, -1):  # a fracción misprinted or left out ("XI (sic)")
+        previous = stack[depth].reading
+        for reading in readings:
+            if reading.style == previous.style == "fraccion" and (
+                previous.value < reading.value <= previous.value + _MAX_GAP + 1
+            ):
+                return reading, depth
     return None
 
 
