@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.answer.citations import key_sources_by_document, passage_of
 from assistant.answer.compose import ExtractiveComposer
-from assistant.answer.judge import EvidenceJudge
+from assistant.answer.judge import EvidenceJudge, TypedJudge
 from assistant.answer.legal import FanoutRetriever, LegalFanout
 from assistant.answer.legal_answer import LegalAnswer
 from assistant.answer.verify import StoredTextVerifier
@@ -224,7 +224,8 @@ def build_pipeline(assistant: Assistant) -> Pipeline:
     fanout = LegalFanout(index.documents, index.chunks, index.sparse, settings,
                          lambda query, request: reranker.rerank(query, fused.retrieve(query, request), request.k))
     retriever = FanoutRetriever(fused, fanout)  # instrument questions: every law's best passages lead
-    judge = EvidenceJudge(index.sparse, index.chunks, settings)
+    judge = (TypedJudge(index.sparse, index.chunks, index.documents, settings) if settings.judge_stage == "typed"
+             else EvidenceJudge(index.sparse, index.chunks, settings))
     composer = ExtractiveComposer(index.sparse, index.chunks, index.documents, settings, assistant.ranked,
                                   LegalAnswer(fanout, key_sources_by_document(index.documents)))
     return Pipeline(retriever, reranker, judge, composer, StoredTextVerifier(index.documents))

@@ -11,7 +11,7 @@ import bisect
 import functools
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, computed_field
 
 DocumentKind = Literal["profile", "law", "constitution", "report", "other"]
 DOCUMENT_KINDS: tuple[str, ...] = DocumentKind.__args__  # type: ignore[attr-defined]
@@ -237,6 +237,16 @@ class Passage(Located):
     text: str
 
 
+class AnswerSpan(BaseModel):
+    """The answer itself (a figure, date, amount, name or article label), cut verbatim from
+    the document: ``document.text[start:end] == text``; ``n`` is the citation that holds it."""
+
+    n: int
+    start: int
+    end: int
+    text: str
+
+
 class Citation(Located):
     """One numbered quote in an answer and where it stands."""
 
@@ -245,6 +255,7 @@ class Citation(Located):
     chunk_id: str
     key_sources: list[KeySourceRef] = Field(default_factory=list)
     footnotes: list[str] = Field(default_factory=list)  # footnote texts the quote relies on
+    answer_span: AnswerSpan | None = None  # the answer inside this quote (typed questions)
 
 
 class Instrument(BaseModel):
@@ -265,6 +276,12 @@ class Verdict(BaseModel):
     answer_type: str = "description"
     reason: str = ""
     strength: float = 0.0  # evidence strength; >= 1.0 means strong enough to answer
+    comparative: bool = False  # the question compares (needs a comparison in the text)
+    subject: str = ""  # the question's subject as found in the passages, verbatim from the question
+    detail: str = ""  # what a "partly" answer lacks: "figure", "date or year", "article" …
+    span_document: str | None = None  # where the judge found the answer span (typed answers)
+    span_start: int | None = None
+    span_end: int | None = None
 
     @property
     def answered(self) -> bool:
@@ -286,6 +303,12 @@ class Answer(BaseModel):
     instruments: list[Instrument] = Field(default_factory=list)
     searched_documents: list[str] = Field(default_factory=list)  # document ids in scope
     timings_ms: dict[str, float] = Field(default_factory=dict)  # per stage, and "total"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def answer_span(self) -> AnswerSpan | None:
+        """The answer span (typed questions): the first citation that holds one, else None."""
+        return next((c.answer_span for c in self.citations if c.answer_span is not None), None)
 
 
 class Turn(BaseModel):

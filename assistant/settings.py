@@ -63,9 +63,9 @@ class Settings(BaseSettings):
     refusal_default_z: float = Field(2.75, ge=0, description="The z threshold for a backend missing from refusal_min_z.")
     judge_passages: int = Field(3, ge=1, description="Top passages the judge reads.")
     typed_judge_passages: int = Field(5, ge=1, description='Typed judge: top passages whose sentences are read for an answer of the asked type.')
-    typed_answer_coverage: float = Field(0.5, ge=0, le=1, description="Typed judge: a sentence (with its neighbours, title and section) must cover this idf share of the question's subject terms and hold an answer of the asked type (calibrated on eval/dev.jsonl + eval/tune.jsonl).")
-    typed_name_coverage: float = Field(0.2, ge=0, le=1, description="Typed judge: the same share for questions asking for a name, place or article (their answers are named, so questions paraphrase more).")
-    typed_subject_coverage: float = Field(0.5, ge=0, le=1, description='Typed judge: with no answer found, a sentence covering this share of the subject makes the outcome "partly" instead of "not_in_documents".')
+    typed_answer_coverage: float = Field(0.3, ge=0, le=1, description="Typed judge: a sentence (with its neighbours, title and section) must cover this idf share of the question's subject terms and hold an answer of the asked type (calibrated on eval/dev.jsonl + eval/tune.jsonl).")
+    typed_name_coverage: float = Field(0.1, ge=0, le=1, description="Typed judge: the same share for questions asking for a name, place or article (their answers are named, so questions paraphrase more).")
+    typed_subject_coverage: float = Field(0.3, ge=0, le=1, description='Typed judge: with no answer found, a sentence covering this share of the subject makes the outcome "partly" instead of "not_in_documents".')
 
     # -- compose -------------------------------------------------------------------------
     max_quotes: int = Field(5, ge=1, description="Quotes per answer (before quotes from named or listed laws).")

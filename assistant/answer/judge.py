@@ -13,8 +13,12 @@ vouch for a place or body the documents lack.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from assistant.records import Chunk, Verdict
+from assistant.answer.spans import ARTICLE, comparisons, find_spans
+from assistant.answer.types import QuestionType, classify
+from assistant.ingest.chunking import sentence_spans
+from assistant.records import Chunk, Document, Verdict
 from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
@@ -64,3 +68,161 @@ class EvidenceJudge:
             return Verdict(outcome="not_in_documents", strength=strength,
                            reason="no passage is close enough to the question")
         return Verdict(outcome="answered", strength=strength, reason="the top passages cover the question")
+
+
+# -- the typed judge ---------------------------------------------------------------------------
+_ASKING = frozenset(tokenize(
+    "how many much long often when where who which what year years date day article articles "
+    "provision number total share percentage amount name cuanto cuanta cuantos cuantas cuando "
+    "donde quien quienes cual cuales ano anos fecha dia articulo articulos precepto numero "
+    "porcentaje monto nombre parte according segun say dice establece"))
+_NAMED = frozenset({"person_org", "place", "law_article"})  # names and labels: paraphrase-tolerant
+_DETAILS = {
+    "quantity": "figure", "money": "amount of money", "date": "date or year",
+    "person_org": "name of a person or body", "place": "place", "law_article": "article",
+}
+
+
+def cognate(token: str) -> str:
+    """A loose English/Spanish key: "nationality" and "nacionalidad" → "nacio"."""
+    key = token.replace("tion", "cion").replace("sion", "cion").replace("ph", "f").replace("th", "t")
+    key = re.sub(r"(.)\1", r"\1", key.replace("y", "i").replace("k", "c"))
+    return key[:5]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sentence of a top passage: how much of the subject it covers, and its answer spans."""
+
+    rank: int
+    document_id: str
+    start: int
+    end: int
+    coverage: float
+    spans: tuple[tuple[int, int], ...] = ()  # document offsets of answer spans
+    matched: frozenset[str] = frozenset()
+
+
+class SubjectTerms:
+    """The question's distinctive terms (its entity), idf-weighted, matched loosely."""
+
+    def __init__(self, sparse: SparseIndex, tokens: list[str]) -> None:
+        self.terms = [t for t in dict.fromkeys(tokens) if t not in _ASKING and not t.isdigit()]
+        self.years = {t for t in tokens if re.fullmatch(r"(1[89]|20)\d\d", t)}  # a figure *for that year*
+        self.weights = {t: sparse.idf(t) for t in self.terms}
+        self.keys = {t: cognate(t) for t in self.terms}
+
+    def covered(self, words: set[str]) -> frozenset[str]:
+        """Subject terms present in ``words`` (the same token or the same cognate key)."""
+        keys = {cognate(w) for w in words if len(w) >= 5}
+        return frozenset(t for t in self.terms if t in words or (len(t) >= 5 and self.keys[t] in keys))
+
+    def share(self, matched: frozenset[str], words: set[str]) -> float:
+        """idf share of the subject found; 0 when the question names a year the text lacks."""
+        if self.years and not self.years & words:
+            return 0.0
+        total = sum(self.weights.values())
+        return sum(self.weights[t] for t in matched) / total if total else 1.0
+
+
+class TypedJudge:
+    """EvidenceJudge first; then a typed or comparative question is answered only when a top
+    sentence (with its neighbours) covers the question's subject *and* holds an answer of
+    the asked type the question does not contain. Subject covered, no answer: "partly"."""
+
+    def __init__(self, sparse: SparseIndex, chunks: list[Chunk], documents: dict[str, Document],
+                 settings: Settings) -> None:
+        self.sparse = sparse
+        self.chunks = chunks
+        self.documents = documents
+        self.settings = settings
+        self.evidence = EvidenceJudge(sparse, chunks, settings)
+
+    def judge(self, query: Query, hits: list[Hit], request: SearchRequest) -> Verdict:
+        kind = classify(query.text)
+        base = self.evidence.judge(query, hits, request)
+        base = base.model_copy(update={"answer_type": kind.answer_type, "comparative": kind.comparative})
+        if not base.answered or not (kind.typed or kind.comparative):
+            return base
+        findings = self.read(query, hits, kind)
+        return decide(base, findings, kind, query.text, self.settings, self.documents)
+
+    def read(self, query: Query, hits: list[Hit], kind: QuestionType) -> list[Finding]:
+        """Every sentence of the top passages: subject coverage (sentence ± neighbour, with the
+        document title and section path as context) and its answer spans."""
+        subject = SubjectTerms(self.sparse, query.tokens)  # a follow-up's include the previous question's
+        findings = []
+        for rank, hit in enumerate(hits[: self.settings.typed_judge_passages]):
+            chunk = self.chunks[hit.position]
+            document = self.documents[chunk.document_id]
+            context = set(tokenize(" ".join([document.meta.title, *chunk.section_path, chunk.article or ""])))
+            spans = sentence_spans(document.text, chunk.start, chunk.end, clauses=False)
+            words = [set(tokenize(document.text[a:b])) for a, b in spans]
+            for i, (start, end) in enumerate(spans):
+                window = context | words[i] | (words[i - 1] if i else set()) | (words[i + 1] if i + 1 < len(words) else set())
+                matched = subject.covered(window)
+                found = answer_spans(document, start, end, kind, query.text)
+                findings.append(Finding(rank, document.id, start, end, subject.share(matched, window), found, matched))
+        return findings
+
+
+def answer_spans(document: Document, start: int, end: int, kind: QuestionType,
+                 question: str) -> tuple[tuple[int, int], ...]:
+    """Document offsets of the answers of the asked type in one sentence; a comparative
+    question needs a comparison there too; "which article" also takes the heading of the
+    article the sentence stands in."""
+    sentence = document.text[start:end]
+    if kind.comparative and not comparisons(sentence):
+        return ()
+    if not kind.typed:
+        return ((start, start),) if kind.comparative else ()
+    found = [(start + f.start, start + f.end) for f in find_spans(sentence, kind.answer_type, question)]
+    article = document.article_at(start) if kind.answer_type == "law_article" else None
+    if article is not None:
+        heading = ARTICLE.match(document.text, article.start, article.end)
+        if heading and heading.group(0) not in question:
+            found.insert(0, (heading.start(), heading.end()))
+    return tuple(found)
+
+
+def decide(base: Verdict, findings: list[Finding], kind: QuestionType, question: str,
+           settings: Settings, documents: dict[str, Document]) -> Verdict:
+    """answered / partly / not_in_documents from the findings (TypedJudge docstring)."""
+    detail = "comparison" if kind.comparative and not kind.typed else _DETAILS.get(kind.answer_type, "answer")
+    need = settings.typed_name_coverage if kind.answer_type in _NAMED else settings.typed_answer_coverage
+    answering = [f for f in findings if f.spans and f.coverage >= need]
+    if answering:
+        best = max(answering, key=lambda f: (f.coverage, -f.rank))
+        start, end = best.spans[0]
+        return base.model_copy(update={
+            "reason": f"a top passage covers the question's subject and gives a {detail}",
+            "subject": subject_phrase(question, best.matched), "detail": detail,
+            "span_document": best.document_id, "span_start": start, "span_end": end})
+    closest = max(findings, key=lambda f: f.coverage, default=None)
+    if closest is None or closest.coverage < settings.typed_subject_coverage:
+        return base.model_copy(update={
+            "outcome": "not_in_documents", "detail": detail,
+            "reason": f"no top passage discusses the question's subject with a {detail}"})
+    phrase = subject_phrase(question, closest.matched)
+    return base.model_copy(update={
+        "outcome": "partly", "subject": phrase, "detail": detail,
+        "reason": f"the documents discuss {phrase} but give no {detail} for what is asked"})
+
+
+def subject_phrase(question: str, matched: frozenset[str]) -> str:
+    """The longest run of the question's own words whose content words were all found in the
+    passages, cut verbatim from the question ("the community kitchens")."""
+    words = list(re.finditer(r"[\w'’-]+", question))
+    best, run = (0, 0), []
+    for i, word in enumerate(words):
+        tokens = tokenize(word.group(0))
+        if tokens and not all(t in matched for t in tokens):
+            run = []
+            continue
+        run.append(i)
+        content = [j for j in run if tokenize(words[j].group(0))]
+        if content:
+            first, last = content[0], content[-1]
+            if words[last].end() - words[first].start() > best[1] - best[0]:
+                best = (words[first].start(), words[last].end())
+    return question[best[0]: best[1]] or "the question's subject"

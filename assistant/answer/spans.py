@@ -1,0 +1,179 @@
+"""Answer spans of a type inside a sentence (English or Spanish).
+
+``find_spans(sentence, answer_type, question)`` returns :class:`Found` spans — offsets into
+the sentence, so ``sentence[f.start:f.end] == f.text`` — of the asked type that the
+question does not already contain:
+
+- quantity: numbers in digits or words with their unit ("45 días hábiles", "3.3 million
+  persons", "14%", "more than 90 per cent", "una vez por trimestre"); never a year, an
+  article number, a footnote marker or a code like "COVID-19";
+- date: years, days and months ("2017", "19 de septiembre", "March 2020");
+- money: amounts in pesos / MXN / USD / dollars, "$…", "salarios mínimos", "días de salario",
+  UMA ("quinientos a dos mil salarios", "5,600 Mexican pesos");
+- law_article: article labels ("Artículo 7o", "article 11");
+- person_org / place: capitalised names and acronyms ("Mexican Commission for Refugee
+  Assistance (COMAR)", "Oaxaca").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.text import fold, stopwords
+
+_UNITS_ES = ("uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|"
+             "dieciseis|diecisiete|dieciocho|diecinueve|veinte|veinti\\w+|treinta|cuarenta|cincuenta|"
+             "sesenta|setenta|ochenta|noventa|cien|ciento|doscientos|trescientos|cuatrocientos|"
+             "quinientos|seiscientos|setecientos|ochocientos|novecientos|mil|millon|millones")
+_UNITS_EN = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+             "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+             "hundred|thousand|million|billion|twice|once|half|dozen")
+_WORD_NUMBER = rf"(?:{_UNITS_ES}|{_UNITS_EN})(?:(?:\s+|-)(?:y|and|{_UNITS_ES}|{_UNITS_EN}))*"
+_DIGITS = r"(?:\d{1,3}(?:[,.]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"
+_MAGNITUDE = r"(?:\s+(?:million|millones|mil|thousand|billion|mil millones))?"
+_PERCENT = r"(?:\s*%|\s+per\s*cent|\s+percent|\s+por\s+ciento)"
+NUMBER = re.compile(rf"(?<![\w.,-])(?:(?:more|less|fewer) than |at least |up to |about |around |"
+                    rf"almost |nearly |over |m[aá]s de |menos de |al menos |hasta |cerca de |casi )?"
+                    rf"(?:{_DIGITS}|{_WORD_NUMBER}){_MAGNITUDE}{_PERCENT}?(?![\w])", re.IGNORECASE)
+_LABEL_BEFORE = re.compile(r"(art[íi]culos?|articles?|art\.|arts\.|fracci[óo]n|section|secci[óo]n|"
+                           r"cap[íi]tulo|chapter|numeral|apartado|inciso|page|p[áa]gina|p\.|no\.|"
+                           r"número|number|footnote|nota|indicator|indicador)\s*$", re.IGNORECASE)
+_YEAR = re.compile(r"(?<![\w.,])(1[89]\d\d|20\d\d)(?![\w.,]\d)")
+_MONTHS = ("enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
+           "diciembre|january|february|march|april|may|june|july|august|september|october|november|december")
+DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:de\s+)?(?:{_MONTHS})(?:\s+(?:de(?:l)?\s+)?(?:1[89]|20)\d\d)?|"
+                  rf"(?:{_MONTHS})\s+\d{{1,2}}(?:,\s*(?:1[89]|20)\d\d)?|(?:{_MONTHS})\s+(?:de(?:l)?\s+)?"
+                  rf"(?:1[89]|20)\d\d)\b|(?<![\w.,])(?:1[89]\d\d|20\d\d)(?![\w.,]\d)", re.IGNORECASE)
+_CURRENCY = (r"(?:mexican\s+)?pesos(?:\s+mexicanos)?|mxn|usd|us\s?dollars|dollars|d[óo]lares|euros?|"
+             r"(?:d[íi]as\s+de\s+)?salarios?(?:\s+m[íi]nimos?)?(?:\s+generales?)?(?:\s+vigentes?)?|"
+             r"d[íi]as\s+de\s+salario(?:\s+m[íi]nimo)?|veces\s+(?:el\s+valor\s+(?:diario\s+)?de\s+)?"
+             r"la\s+(?:uma|unidad\s+de\s+medida\s+y\s+actualizaci[óo]n)|umas?|"
+             r"unidades\s+de\s+medida\s+y\s+actualizaci[óo]n")
+_AMOUNT = rf"(?:{_DIGITS}|{_WORD_NUMBER}){_MAGNITUDE}"
+MONEY = re.compile(rf"(?:(?:multa|fine)\s+(?:de|of)\s+)?(?:(?:US)?\$\s?{_DIGITS}{_MAGNITUDE}|"
+                   rf"{_AMOUNT}(?:\s+(?:a|to|y|and|hasta)\s+{_AMOUNT})?\s+(?:de\s+)?(?:{_CURRENCY}))(?![\w])",
+                   re.IGNORECASE)
+ARTICLE = re.compile(r"\b(?:art[íi]culos?|articles?|arts?\.)\s+\d+(?:o\b|º|°)?(?:\s+(?:bis|ter|qu[áa]ter)\b)?"
+                     r"(?:(?:,|\s+y|\s+and)\s+\d+(?:o\b|º|°)?)*", re.IGNORECASE)
+_CONNECT = r"(?:of|for|on|the|and|de|del|la|las|los|el|y|para|en|a|al|in|to|e)"
+_CAP = r"(?:[A-ZÁÉÍÓÚÑ][\w'’-]*[\w]|[A-Z]{2,}[a-z]?)"
+NAME = re.compile(rf"{_CAP}(?:\s+(?:{_CONNECT}\s+){{0,2}}{_CAP})*(?:\s+\([A-Z][\w-]*\))?")
+_UNIT_SKIP = frozenset({"per", "por", "de", "a", "al"})
+
+
+@dataclass(frozen=True)
+class Found:
+    """One answer span: offsets into the sentence and its verbatim text."""
+
+    start: int
+    end: int
+    text: str
+
+
+def _numbers_of(text: str) -> set[str]:
+    """The numbers a text holds, digits without separators, words folded."""
+    found = set()
+    for match in NUMBER.finditer(text):
+        value = re.sub(r"^(more|less|fewer) than |^(at least|up to|about|around|almost|nearly|over|mas de|"
+                       r"menos de|al menos|hasta|cerca de|casi) ", "", fold(match.group(0)))
+        value = re.sub(r"[,.](?=\d{3}\b)", "", value)
+        found.add(value.split()[0] if value.split() else value)
+    return found
+
+
+def _with_unit(sentence: str, start: int, end: int, words: int = 2) -> int:
+    """Extend a number's end over its unit: up to ``words`` content words ("días hábiles")."""
+    stop = stopwords()
+    cursor, taken = end, 0
+    for match in re.finditer(r"\s+([^\W\d_][\w'-]*)", sentence[end:]):
+        if match.start() != cursor - end or taken >= words + 1:
+            break
+        word = fold(match.group(1))
+        if word in _UNIT_SKIP and taken < words:
+            cursor = end + match.end()
+            continue
+        if word in stop or len(word) < 3:
+            break
+        cursor, taken = end + match.end(), taken + 1
+        if taken >= words:
+            break
+    return cursor
+
+
+def quantities(sentence: str, question: str = "") -> list[Found]:
+    """Numbers with their units that the question does not hold (module docstring)."""
+    asked = _numbers_of(question)
+    out = []
+    for match in NUMBER.finditer(sentence):
+        text = match.group(0)
+        bare = fold(text).split()[-1]
+        before = sentence[max(0, match.start() - 14): match.start()]
+        if _YEAR.fullmatch(text.strip()) or _LABEL_BEFORE.search(before) or re.search(r"[\w]-?$", before):
+            continue
+        if bare in ("one", "uno", "una", "once", "half") and not re.match(
+                r"\s+(vez|time|year|month|day|week|a[ñn]o|mes|d[íi]a|semana|quarter|trimestre)", sentence[match.end():]):
+            continue
+        if _numbers_of(text) & asked:
+            continue
+        end = match.end() if re.search(r"%|cent|ciento$", text) else _with_unit(sentence, match.start(), match.end())
+        out.append(Found(match.start(), end, sentence[match.start(): end]))
+    return out
+
+
+def _regex_spans(pattern: re.Pattern[str], sentence: str, question: str) -> list[Found]:
+    """Matches whose text is not in the question and that hold a number the question lacks."""
+    asked, asked_numbers = fold(question), _numbers_of(question)
+    out = []
+    for match in pattern.finditer(sentence):
+        numbers = _numbers_of(match.group(0))
+        if fold(match.group(0)).strip() in asked or (numbers and numbers <= asked_numbers):
+            continue
+        out.append(Found(match.start(), match.end(), match.group(0)))
+    return out
+
+
+def names(sentence: str, question: str) -> list[Found]:
+    """Capitalised names and acronyms the question does not already contain."""
+    asked = set(re.findall(r"\w+", fold(question)))
+    out = []
+    for match in NAME.finditer(sentence):
+        lead = re.match(r"(?:The|La|El|Los|Las|Este|Esta|This|These|In|En|Its|Su|Sus)\s+", match.group(0))
+        begin = match.start() + (lead.end() if lead else 0)
+        text = sentence[begin: match.end()]
+        if not re.match(_CAP, text):
+            continue
+        words = [w for w in re.findall(r"\w+", fold(text)) if len(w) > 2 and w not in stopwords()]
+        at_start = match.start() == 0 or sentence[: match.start()].strip() in ("", "•", "-", "(", "“", '"')
+        single = len(words) <= 1 and not re.fullmatch(r"[A-Z]{2,}[a-z]?", text)
+        if not words or all(w in asked for w in words) or (single and at_start):
+            continue
+        out.append(Found(begin, match.end(), text))
+    return out
+
+
+def find_spans(sentence: str, answer_type: str, question: str = "") -> list[Found]:
+    """Spans of ``answer_type`` in ``sentence`` that ``question`` does not already hold."""
+    if answer_type == "quantity":
+        return quantities(sentence, question)
+    if answer_type == "money":
+        return [f for f in _regex_spans(MONEY, sentence, question) if not _LABEL_BEFORE.search(sentence[: f.start])]
+    if answer_type == "date":
+        return [f for f in _regex_spans(DATE, sentence, question)
+                if not _LABEL_BEFORE.search(sentence[max(0, f.start - 14): f.start])]
+    if answer_type == "law_article":
+        return _regex_spans(ARTICLE, sentence, question)
+    if answer_type in ("person_org", "place"):
+        return names(sentence, question)
+    return []
+
+
+COMPARISON = re.compile(
+    r"\b(more|less|fewer|higher|lower|larger|smaller|greater|bigger|better|worse|most|least|"
+    r"highest|lowest|largest|smallest|compared|comparison|than|versus|m[áa]s|menos|mayor|menor|"
+    r"mejor|peor|comparaci[óo]n|comparad[oa]s?|frente a|respecto)\b", re.IGNORECASE)
+
+
+def comparisons(sentence: str) -> list[Found]:
+    """Words that make a comparison ("more … than", "mayor", "compared with")."""
+    return [Found(m.start(), m.end(), m.group(0)) for m in COMPARISON.finditer(sentence)]

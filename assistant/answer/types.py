@@ -1,0 +1,148 @@
+"""What kind of answer a question asks for, in English or Spanish.
+
+``classify(question)`` returns a :class:`QuestionType`: the answer type (one of
+:data:`ANSWER_TYPES`), whether the question is comparative, and the cue words that decided
+it (so the judge can leave them out of the question's subject). General rules, in order:
+
+1. law_article — "which article / provision", "qué artículo / precepto";
+2. money — "how much" / "cuánto" / "what fine" with a money word (cost, fee, pesos, fine …);
+3. quantity — "how many / how long / how often / what share / percentage / rate",
+   "cuántos / cuánto tiempo / qué porcentaje / con qué frecuencia …" (and "how much" without
+   a money word);
+4. date — "when / what year / since when / what day", "cuándo / en qué año / qué día";
+5. person_org — "who", "which ministry / agency / body …", "qué dependencia / instituto …";
+6. place — "where", "in which states / cities", "dónde", "en qué entidades …";
+7. list — "which laws / services / programmes …" (a plural head), "qué leyes", "cuáles son";
+8. yes_no — an auxiliary verb first ("Does …", "Can …"), or a Spanish question opening with
+   no interrogative word ("¿Cuenta la ciudad con …?");
+9. description — everything else ("what does … say", "what kind of …").
+A typed cue anywhere wins over a yes/no opening ("Is there support …, and who runs it?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.text import fold
+
+ANSWER_TYPES = ("quantity", "date", "money", "person_org", "place", "law_article", "list",
+                "yes_no", "description")
+TYPED = frozenset({"quantity", "date", "money", "person_org", "place", "law_article"})
+
+_MONEY_WORDS = (r"cost|costs|price|fee|fees|fine|fines|pesos?|mxn|usd|dollars?|money|pay|paid|payment|"
+                r"salary|salaries|wage|wages|pension|compensation|amount|budget|lend|loan|funding|"
+                r"cuesta|cuestan|costo|coste|precio|multa|multas|dinero|pago|salario|pension|monto|"
+                r"presupuesto|indemnizacion|aporta|aporto|prestamo|cobra|tarifa|sancion economica|cash|currency|"
+                r"efectivo|moneda|apoyo economico|financial support")
+_ORG_HEADS = (r"ministry|ministries|secretariat|agency|agencies|institution|institute|body|bodies|"
+              r"authority|office|unit|organi[sz]ation|council|commission|committee|department|"
+              r"forum|police|prosecutor'?s?|court|government|entity responsible|"
+              r"dependencia|secretaria|instituto|institucion|organismo|autoridad|oficina|unidad|"
+              r"consejo|comision|comite|foro|policia|fiscalia|tribunal")
+_PLACE_HEADS = (r"states|cities|countries|municipalities|boroughs|alcaldias|places|regions|"
+                r"entidades|estados|ciudades|paises|municipios|lugares|regiones|where|donde")
+
+RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("law_article", re.compile(
+        r"\b(which|what) (article|provision|section of the (law|constitution))|"
+        r"\b(que|cual|cuales) (articulo|precepto|disposicion)|\bwhat articles?\b|\ben que articulo")),
+    ("money", re.compile(
+        rf"\b(how much|how many pesos|what (is|was) the total|what (is the )?(maximum |minimum )?(amount|fine|fee|price|cost)|"
+        rf"cuanto|cuanta|de cuanto|que (multa|monto|cantidad de dinero|sancion))\b.*\b({_MONEY_WORDS})\b|"
+        rf"\bwhat (is the )?(minimum |maximum )?(monthly |annual )?(pension|salary|wage|fine|fee)\b|"
+        rf"\bque multa\b|\bcuanto (cuesta|cobra|dinero)\b")),
+    ("quantity", re.compile(
+        r"\b(how many|how long|how often|how much|what (share|percentage|proportion|part|fraction|"
+        r"rate|number|annual interest rate|interest rate)|(what|which) (is the )?(number|total) of|"
+        r"cuantos|cuantas|cuanto tiempo|cuanto|cuanta|que (parte|porcentaje|proporcion|tasa|numero)|"
+        r"con que frecuencia|cada cuanto|en cuantos|de cuantos|how frequently|que plazo|cual es el plazo)\b|"
+        r"\bwhat (is|was|are|were) [\w' -]{0,50}?\b(balance|population|number|total|rate|share|percentage|"
+        r"longest|shortest|maximum|minimum|size|proportion|period|deadline|term)\b")),
+    ("date", re.compile(
+        r"\b(when|what year|which year|in what year|since when|what date|which date|what day|"
+        r"cuando|desde cuando|en que ano|que ano|que dia|en que fecha|que fecha|hasta cuando)\b")),
+    ("person_org", re.compile(
+        rf"^(who|quien|quienes)\b|\b(and|y) (who|quien)\b|\bwho (is|are|runs|leads|heads|was|handles|"
+        rf"deals|coordinates|investigates)\b|\b(which|what|que|cual|cuales)( \w+){{0,2}} ({_ORG_HEADS})\b|"
+        rf"\b(name of the|nombre del?) (current )?(head|director|titular)\b")),
+    ("place", re.compile(
+        rf"^(where|donde|en donde)\b|\b(in|en|which|what|que|cuales) (which |what |que )?({_PLACE_HEADS})\b")),
+    ("list", re.compile(
+        r"^(which|what) (laws|services|programmes|programs|instruments|authorities|kinds|types|"
+        r"documents|requirements|rights|measures|partners|initiatives|gaps|challenges|actions|"
+        r"benefits|steps)\b|^(what|which) (are|were) the\b|^(with what|on what) kinds\b|"
+        r"^(which|what)( [\w-]+){0,3} [a-z-]{3,}s (are|were|do|did|fail|have|can|deal|exist|offer|include|"
+        r"give|provide|apply|cover|protect|regulate)\b|"
+        r"^(que|cuales) (leyes|servicios|programas|instrumentos|autoridades|tipos|documentos|"
+        r"requisitos|derechos|medidas|acciones|beneficios)\b|^cuales son\b|\bwhat is missing\b")),
+)
+
+_AUXILIARY = re.compile(
+    r"^(do|does|did|is|are|was|were|can|could|will|would|must|should|shall|has|have|had|may|might)\b")
+_INTERROGATIVE_ES = re.compile(
+    r"^(y )?(que|cual|cuales|cuando|como|donde|quien|quienes|cuanto|cuanta|cuantos|cuantas|por que|"
+    r"para que|en que|de que|a que|con que|desde cuando|hasta cuando|en donde|de donde|a quien|"
+    r"what|which|who|how|where|when|why)\b")
+_COMPARATIVE = re.compile(
+    r"\b(compared? (with|to)|in comparison|versus|vs\.?|more than|less than|fewer than|higher than|"
+    r"lower than|larger than|smaller than|bigger than|greater than|than (in|the|other)|rank(ed)? "
+    r"against|more [\w-]+( [\w-]+){0,3} than|fewer [\w-]+( [\w-]+){0,3} than|mas [\w-]+( [\w-]+){0,3} que|"
+    r"menos [\w-]+( [\w-]+){0,3} que|mejor que|peor que|better than|worse than|rank(ed)? "
+    r"against|comparad[oa] con|en comparacion|frente a|mas que|menos que|mayor que|menor que|"
+    r"mas alto que|mas bajo que|respecto a otr[oa]s?)\b")
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    """The answer a question asks for, whether it compares, and the words that said so."""
+
+    answer_type: str
+    comparative: bool = False
+    cues: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def typed(self) -> bool:
+        """True for types whose answer is a span: a figure, a date, an amount, a name, a place, an article."""
+        return self.answer_type in TYPED
+
+
+def question_form(question: str) -> str:
+    """Folded, punctuation-light form the rules read: "¿Qué artículo …?" → "que articulo …"."""
+    text = fold(question).replace("¿", " ").replace("¡", " ")
+    text = re.sub(r"[^\w\s'%-]", " ", text)
+    return " ".join(text.split())
+
+
+def is_yes_no(form: str) -> bool:
+    """An auxiliary verb first (English), or no interrogative word first (Spanish)."""
+    clause = re.split(r"\b(?:if|si)\b[^,]*,\s*", form, maxsplit=1)[-1] if form.startswith(("if ", "si ")) else form
+    if _AUXILIARY.match(clause) or _AUXILIARY.match(form):
+        return True
+    english = re.match(r"^[a-z]+", form) and re.match(
+        r"^(what|which|who|how|where|when|why|is|are|do|does|can|in|at|with|on|for|to|from|by)\b", form)
+    return not english and not _INTERROGATIVE_ES.match(clause) and bool(re.match(
+        r"^(y )?(cuenta|cuentan|existe|existen|hay|tiene|tienen|puede|pueden|debe|deben|es|son|esta|estan|"
+        r"se |incluye|contempla|preve|establece|reconoce|permite|obliga|ofrece|considera)", clause))
+
+
+def classify(question: str) -> QuestionType:
+    """The answer type of ``question`` (module docstring: the rules and their order).
+
+    The cue that stands earliest in the question wins ("Who takes charge when …" asks for a
+    body); a question opening with an auxiliary verb stays yes/no unless the typed cue comes
+    after a conjunction ("…, and who runs it?")."""
+    form = question_form(question)
+    comparative = bool(_COMPARATIVE.search(form))
+    found = [(match.start(), order, answer_type, match)
+             for order, (answer_type, pattern) in enumerate(RULES)
+             for match in [pattern.search(form)] if match]
+    if found:
+        start, _, answer_type, match = min(found)
+        joined = re.match(r"(and|y) ", match.group(0))
+        embedded = start > 0 and not joined and not re.search(r"(,|\band|\by)\s*(for |por |\w+ )?$", form[:start])
+        if not (embedded and _AUXILIARY.match(form)):
+            return QuestionType(answer_type, comparative, tuple(match.group(0).split()))
+    if is_yes_no(form):
+        return QuestionType("yes_no", comparative)
+    return QuestionType("description", comparative)
