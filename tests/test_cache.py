@@ -48,3 +48,13 @@ def test_planted_seeds_spare_the_encoder(tmp_path):
 
     assert cache.embed(texts, never).shape == (2, EMBEDDER.dim)
     cache.close()
+
+
+def test_seeds_are_sharded_and_read_back_whole(tmp_path):
+    texts = [f"text number {n}" for n in range(7)]
+    seed = tmp_path / "seed.npz"
+    (tmp_path / "seed.9.npz").write_bytes(b"stale shard of an older seed")
+    written = write_seed(seed, [text_key(t) for t in texts], EMBEDDER.embed_passages(texts), shard_vectors=3)
+    assert [p.name for p in written] == ["seed.npz", "seed.1.npz", "seed.2.npz"]
+    assert not (tmp_path / "seed.9.npz").exists()
+    assert len(read_seed(seed, {text_key(t) for t in texts})) == 7

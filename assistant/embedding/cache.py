@@ -97,41 +97,59 @@ class EmbeddingCache:
 # -- seeds: a shipped artifact of vectors, so a fresh clone need not re-embed the corpus ---
 
 
-def write_seed(path: Path, keys: list[str], vectors: np.ndarray) -> None:
+SEED_SHARD_VECTORS = 8000  # vectors per seed file: each stays well under 5 MB in the repository
+
+
+def seed_files(path: Path) -> list[Path]:
+    """The seed at ``path`` and its shards ``<stem>.1.npz``, ``<stem>.2.npz`` …, in order."""
+    shards = sorted(path.parent.glob(f"{path.stem}.*.npz"),
+                    key=lambda p: int(p.suffixes[-2][1:]) if p.suffixes[-2][1:].isdigit() else -1)
+    return ([path] if path.exists() else []) + [p for p in shards if p.suffixes[-2][1:].isdigit()]
+
+
+def write_seed(path: Path, keys: list[str], vectors: np.ndarray,
+               shard_vectors: int = SEED_SHARD_VECTORS) -> list[Path]:
     """Save vectors keyed by text hash, int8-quantised with one scale per vector (cosine
-    error < 0.001). The key *is* the verification: a vector is only ever used for the exact
-    text it was computed from."""
+    error < 0.001), ``shard_vectors`` to a file. The key *is* the verification: a vector is
+    only ever used for the exact text it was computed from. Returns the files written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     unique = dict(zip(keys, np.asarray(vectors, dtype=np.float32)))
-    matrix = np.stack(list(unique.values()))
+    items = list(unique.items())
+    for stale in seed_files(path):
+        stale.unlink()
+    written = []
+    for n, first in enumerate(range(0, len(items), shard_vectors)):
+        target = path if n == 0 else path.with_name(f"{path.stem}.{n}.npz")
+        _write_seed_file(target, items[first : first + shard_vectors])
+        written.append(target)
+    return written
+
+
+def _write_seed_file(path: Path, items: list[tuple[str, np.ndarray]]) -> None:
+    matrix = np.stack([vector for _, vector in items])
     scales = np.abs(matrix).max(axis=1, keepdims=True) / 127.0
     scales[scales == 0] = 1.0
-    digests = np.frombuffer(b"".join(bytes.fromhex(k) for k in unique), dtype=np.uint8)
+    digests = np.frombuffer(b"".join(bytes.fromhex(k) for k, _ in items), dtype=np.uint8)
     temporary = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(
-        temporary,
-        keys=digests.reshape(-1, 32),
-        vectors=np.round(matrix / scales).astype(np.int8),
-        scales=scales.astype(np.float32),
-    )
+    np.savez_compressed(temporary, keys=digests.reshape(-1, 32),
+                        vectors=np.round(matrix / scales).astype(np.int8), scales=scales.astype(np.float32))
     temporary.replace(path)
 
 
 def read_seed(path: Path, wanted: set[str]) -> dict[str, np.ndarray]:
-    """Seed vectors for the wanted text hashes (re-normalised to unit length)."""
-    if not path.exists():
-        return {}
-    try:
-        data = np.load(path)
-        keys = [row.tobytes().hex() for row in data["keys"]]
-        vectors = data["vectors"].astype(np.float32) * data["scales"]
-    except (OSError, ValueError, KeyError):
-        return {}
+    """Seed vectors (from every shard) for the wanted text hashes, re-normalised to unit length."""
     found = {}
-    for key, vector in zip(keys, vectors):
-        if key in wanted:
-            norm = float(np.linalg.norm(vector)) or 1.0
-            found[key] = vector / norm
+    for file in seed_files(path):
+        try:
+            data = np.load(file)
+            keys = [row.tobytes().hex() for row in data["keys"]]
+            vectors = data["vectors"].astype(np.float32) * data["scales"]
+        except (OSError, ValueError, KeyError):
+            continue
+        for key, vector in zip(keys, vectors):
+            if key in wanted:
+                norm = float(np.linalg.norm(vector)) or 1.0
+                found[key] = vector / norm
     return found
 
 
