@@ -44,6 +44,8 @@ class Section(Span):
     level: int
     path: list[str]
     kind: str = "heading"
+    dimension: str | None = None  # MGI profiles: the MiGOF dimension the heading stands under
+    assessment: str | None = None  # "well-developed" / "potential for development"
 
 
 DivisionKind = Literal["apartado", "fraccion", "numeral", "inciso"]
@@ -188,6 +190,8 @@ class Chunk(Span):
     page_end: int | None = None
     footnotes: list[str] = Field(default_factory=list)  # markers referenced in the chunk
     key_source_ids: list[str] = Field(default_factory=list)
+    dimension: str | None = None  # MGI profile chunks: MiGOF dimension (Section.dimension)
+    assessment: str | None = None  # "well-developed" / "potential for development"
 
 
 class DocumentRef(BaseModel):
@@ -208,6 +212,7 @@ class KeySourceRef(BaseModel):
     url: str | None = None
     label: str
     document_id: str | None = None
+    instrument: str = ""  # folding key: entries of one instrument (title up to accents/case + year) share it
 
 
 class Located(BaseModel):
@@ -220,6 +225,8 @@ class Located(BaseModel):
     start: int
     end: int
     score: float
+    dimension: str | None = None  # MGI profile passages: MiGOF dimension
+    assessment: str | None = None  # "well-developed" / "potential for development"
 
     def locator(self, title: bool = False, section: bool = True, sep: str = ", ") -> str:
         """Where it stands, as people cite it: "[title, ]section, Artículo 8, p. 7" (parts that exist)."""
@@ -267,6 +274,11 @@ class Instrument(BaseModel):
     citations: list[int] = Field(default_factory=list)  # citation numbers supporting it
     key_sources: list[KeySourceRef] = Field(default_factory=list)
     document_id: str | None = None
+    in_corpus: bool | None = None  # False: named by the profile, not held by the corpus
+    searched: bool = False  # its law text was searched for the question
+    evidence: float = 0.0  # strength of its best articles (1.0 = the judge's threshold)
+    law_citations: list[int] = Field(default_factory=list)  # citations quoting its own text
+    claim_citations: list[int] = Field(default_factory=list)  # the profile's claims about it
 
 
 class Verdict(BaseModel):
@@ -324,6 +336,8 @@ class Filters(BaseModel):
     document: list[str] | None = None
     kind: list[str] | None = None
     language: list[str] | None = None
+    dimension: list[str] | None = None  # MiGOF dimensions (profile passages only)
+    assessment: list[str] | None = None  # "well-developed" / "potential for development"
 
     def is_empty(self) -> bool:
-        return not (self.document or self.kind or self.language)
+        return not (self.document or self.kind or self.language or self.dimension or self.assessment)

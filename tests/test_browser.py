@@ -83,17 +83,23 @@ def browser(server):
         chromium.close()
 
 
-def api_conversation(base: str, question: str) -> str:
-    """A saved conversation created through the JSON API (for the phone-width test)."""
+def api_conversation(base: str, question: str) -> tuple[str, list[dict]]:
+    """A saved conversation created through the JSON API (for the phone-width test), and the
+    browser cookie that owns it (conversations belong to the browser that made them)."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
     def post(path: str, body: dict) -> dict:
         request = urllib.request.Request(base + path, data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with opener.open(request, timeout=60) as response:
             return json.loads(response.read())
 
     conversation_id = post("/api/conversations", {})["id"]
     post(f"/api/conversations/{conversation_id}/ask", {"question": question})
-    return conversation_id
+    return conversation_id, [{"name": c.name, "value": c.value, "url": base} for c in jar]
 
 
 def test_chat_follow_up_viewer_exports_and_reload(server, browser, output_dir, tmp_path):
@@ -192,9 +198,10 @@ def test_chat_follow_up_viewer_exports_and_reload(server, browser, output_dir, t
 def test_phone_width(server, browser, output_dir):
     from playwright.sync_api import expect
 
-    conversation_id = api_conversation(server, HEALTH)
+    conversation_id, cookies = api_conversation(server, HEALTH)
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True)
+    context.add_cookies(cookies)  # the same owner as the API client that made it
     page = context.new_page()
     page.goto(f"{server}/c/{conversation_id}")
     expect(page.locator("#turn-1 .citation").first).to_be_visible()

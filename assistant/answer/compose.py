@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from assistant.answer.citations import key_sources_by_document, make_citation
 from assistant.answer.instruments import InstrumentNames, asks_for_instruments, list_instruments
+from assistant.answer.legal_answer import LegalAnswer
 from assistant.ingest.chunking import sentence_spans
 from assistant.ingest.readers.law import is_reform_note
 from assistant.records import Chunk, Citation, Document, Instrument, Turn, Verdict
@@ -53,7 +54,7 @@ class ExtractiveComposer:
     """Quotes sentences verbatim, numbers them, lists instruments for "which laws" questions."""
 
     def __init__(self, sparse: SparseIndex, chunks: list[Chunk], documents: dict[str, Document],
-                 settings: Settings, search: Search) -> None:
+                 settings: Settings, search: Search, legal: LegalAnswer | None = None) -> None:
         self.sparse = sparse
         self.chunks = chunks
         self.documents = documents
@@ -61,6 +62,7 @@ class ExtractiveComposer:
         self.search = search  # the retrieve + rerank stages, for quoting one document
         self.by_document = key_sources_by_document(documents)
         self.names = InstrumentNames(documents)
+        self.legal = legal  # instrument answers over every law in scope (assistant.answer.legal_answer)
 
     # -- sentences -----------------------------------------------------------------------
     def candidates(self, tokens: list[str], hits: list[Hit]) -> list[Sentence]:
@@ -127,6 +129,10 @@ class ExtractiveComposer:
         citations = self.quote_documents(query, request, named[: self.settings.named_documents_max]) + citations
         instruments: list[Instrument] = []
         if asks_for_instruments(query.text):
+            if self.legal is not None and self.legal.applies(query, request):
+                grouped = self.legal.compose(query, request, self)
+                if grouped.citations:
+                    return self.answer_first(query.text, hits, verdict, grouped)
             quoted |= set(named)
             cited = list_instruments(citations, self.documents, self.by_document)
             laws = [i.document_id for i in cited if i.document_id and i.document_id not in quoted]

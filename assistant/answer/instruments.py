@@ -9,8 +9,11 @@ question's subject so the answer can go from the profile's claim to the article 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
+from typing import TypeVar
 
-from assistant.records import LEGAL_KINDS, Citation, Document, Instrument, KeySourceRef
+from assistant.records import LEGAL_KINDS, Citation, Document, Instrument, KeySource, KeySourceRef
 from assistant.text import tokenize
 
 _ASKS = re.compile(
@@ -20,6 +23,29 @@ _ASKS = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\((\d{4})\)")
+
+
+_Entry = TypeVar("_Entry", KeySourceRef, KeySource)
+
+
+def instrument_key(title: str, year: str | None) -> str:
+    """One instrument, one key: the title without accents, case or punctuation, plus the
+    year's digits ("2011a" → "2011") — two KEY SOURCES entries with the same key are the
+    same instrument listed by different authors."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", title) if not unicodedata.combining(c))
+    digits = re.match(r"\d{4}", year or "")
+    return " ".join(re.findall(r"\w+", plain.casefold())) + "|" + (digits.group(0) if digits else "")
+
+
+def fold_entries(entries: Iterable[_Entry]) -> list[list[_Entry]]:
+    """Entries grouped by instrument (instrument_key), in first-seen order; each group lists
+    every entry of that instrument."""
+    groups: dict[str, list[_Entry]] = {}
+    for entry in entries:
+        group = groups.setdefault(instrument_key(entry.title, entry.year), [])
+        if entry.id not in {e.id for e in group}:
+            group.append(entry)
+    return list(groups.values())
 
 
 def asks_for_instruments(question: str) -> bool:

@@ -84,6 +84,15 @@ def article_key(label: str | None) -> str:
     return " ".join(text.split())
 
 
+_DIVISION = re.compile(r",\s*(?:apartado|fracci[óo]n|numeral|inciso|p[áa]rrafo)\b.*$", re.IGNORECASE | re.DOTALL)
+
+
+def article_only(label: str | None) -> str:
+    """The article part of a full legal locator: "Artículo 77 Bis 1, fracción II" →
+    "Artículo 77 Bis 1" (citations may name the division; the eval labels the article)."""
+    return _DIVISION.sub("", label or "").strip()
+
+
 def section_matches(expected: str, actual: str | None) -> bool:
     """The expected heading title appears in the cited section path (normalised); a leading
     number ("1.1.") may be missing from the cited title."""
@@ -170,13 +179,26 @@ def _label_accuracy(question: Question, citations: list[dict], label: str) -> fl
             if label == "section":
                 ok = section_matches(expected, c.get("section"))
             elif label == "article":
-                ok = bool(c.get("article")) and article_key(c["article"]) == article_key(expected)
+                ok = bool(c.get("article")) and article_key(article_only(c["article"])) == article_key(expected)
             else:
                 ok = c.get("page") is not None and int(c["page"]) == int(expected)
             if ok:
                 break
         results.append(1.0 if ok else 0.0)
     return _mean(results)
+
+
+def law_article_recall(question: Question, citations: list[dict]) -> float | None:
+    """Share of the evidence's distinct (law, article) pairs that some citation names — the
+    same document and article number key, whatever the quote (None without article labels)."""
+    def pair(document: str | None, article: str | None) -> tuple[str, str]:
+        return PurePath(str(document or "")).name.casefold(), article_key(article_only(article))
+
+    wanted = {pair(i.document, i.article) for i in question.items() if i.article}
+    if not wanted:
+        return None
+    cited = {pair(c.get("document"), c.get("article")) for c in citations if c.get("article")}
+    return len(wanted & cited) / len(wanted)
 
 
 def score_question(question: Question, record: dict, retrieval: dict | None = None, ks=KS) -> dict:
@@ -202,6 +224,7 @@ def score_question(question: Question, record: dict, retrieval: dict | None = No
         row["page_acc"] = _label_accuracy(question, citations, "page")
         if question.sources:
             cited = {normalise(label) for c in citations for label in c.get("key_sources") or []}
+        row["law_article_recall"] = law_article_recall(question, citations)
             row["key_source_recall"] = sum(normalise(s) in cited for s in question.sources) / len(question.sources)
         else:
             row["key_source_recall"] = None
@@ -211,7 +234,8 @@ def score_question(question: Question, record: dict, retrieval: dict | None = No
         else:
             row["keyword_recall"] = None
     else:
-        for key in ("support", "section_acc", "article_acc", "page_acc", "key_source_recall", "keyword_recall"):
+        for key in ("support", "section_acc", "article_acc", "page_acc", "key_source_recall", "keyword_recall",
+                    "law_article_recall"):
             row[key] = None
     return row
 
@@ -246,7 +270,8 @@ def aggregate(rows: list[dict], ks=KS) -> dict:
         out[key] = _mean([r.get(key) for r in rows if r["answerable"]])
     names = {"support": "citation_support", "section_acc": "section_accuracy",
              "article_acc": "article_accuracy", "page_acc": "page_accuracy",
-             "key_source_recall": "key_source_recall", "keyword_recall": "keyword_recall"}
+             "key_source_recall": "key_source_recall", "keyword_recall": "keyword_recall",
+             "law_article_recall": "law_article_recall"}
     for key, name in names.items():
         values = [r.get(key) for r in rows if r.get(key) is not None]
         out[name] = _mean(values)

@@ -18,6 +18,7 @@ OVERALL_ROWS = [
     ("section_accuracy", "Citation section accuracy", "f"),
     ("article_accuracy", "Citation article accuracy", "f"),
     ("page_accuracy", "Citation page accuracy", "f"),
+    ("law_article_recall", "(Law, article) pairs cited", "f"),
     ("key_source_recall", "Key-Source recall", "f"),
     ("keyword_recall", "Keyword recall", "f"),
     ("refusal_precision", "Refusal precision", "f"),
@@ -34,7 +35,8 @@ TYPE_COLUMNS = [
     ("questions", "n", "n"), ("recall@1", "R@1", "f"), ("recall@5", "R@5", "f"),
     ("recall@10", "R@10", "f"), ("mrr", "MRR", "f"), ("citation_support", "Support", "f"),
     ("section_accuracy", "Section", "f"), ("article_accuracy", "Article", "f"),
-    ("page_accuracy", "Page", "f"), ("key_source_recall", "KS recall", "f"),
+    ("page_accuracy", "Page", "f"), ("law_article_recall", "Law×art.", "f"),
+    ("key_source_recall", "KS recall", "f"),
     ("keyword_recall", "Keywords", "f"), ("refusal_precision", "Ref. P", "f"),
     ("refusal_recall", "Ref. R", "f"), ("latency_p50_ms", "p50 ms", "ms"),
 ]
