@@ -290,11 +290,15 @@ def health(app: FastAPI) -> tuple[dict, int]:
     if not isinstance(target, str):
         disk = _disk(Path(target).parent)
         if disk.get("free_mb") is not None and disk["free_mb"] < settings.min_free_disk_mb:
-            problems.append(f"disk: {disk['free_mb']} MB free under {disk['path']} "
+            problems.append(f"disk: {disk['free_mb']} MB free under the conversation store "
                             f"(minimum {settings.min_free_disk_mb} MB)")
     status = "ok" if current else "loading"
     if problems:
         status = "degraded"
+    # /healthz is public (load balancers): no paths, hosts or counts in it
+    database = {k: v for k, v in database.items() if k in ("backend", "ok", "error", "journal_mode")}
+    if disk:
+        disk = {k: v for k, v in disk.items() if k in ("free_mb", "total_mb", "error")}
     body = {
         "status": status,
         "problems": problems,
