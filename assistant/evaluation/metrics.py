@@ -222,9 +222,9 @@ def score_question(question: Question, record: dict, retrieval: dict | None = No
         row["section_acc"] = _label_accuracy(question, citations, "section")
         row["article_acc"] = _label_accuracy(question, citations, "article")
         row["page_acc"] = _label_accuracy(question, citations, "page")
+        row["law_article_recall"] = law_article_recall(question, citations)
         if question.sources:
             cited = {normalise(label) for c in citations for label in c.get("key_sources") or []}
-        row["law_article_recall"] = law_article_recall(question, citations)
             row["key_source_recall"] = sum(normalise(s) in cited for s in question.sources) / len(question.sources)
         else:
             row["key_source_recall"] = None
