@@ -54,9 +54,14 @@ def _open(settings: Settings):
     from assistant.storage import IndexProblem
 
     try:
-        return Assistant.open(settings)
+        assistant = Assistant.open(settings)
     except IndexProblem as error:
         fail(str(error))
+    changes = assistant.index_state["changes"]
+    if changes:
+        typer.secho(f"warning: the index is older than the documents ({'; '.join(changes[:5])}); "
+                    "answers come from the last good index — run `mgi build`", fg=typer.colors.YELLOW, err=True)
+    return assistant
 
 
 @app.command()

@@ -43,6 +43,8 @@ class Assistant:
         self.manifest = index.manifest
         self._embedders: dict[str, Embedder] = dict(embedders or {})  # preloaded (tests), else lazily
         self._lock = threading.Lock()
+        # Whether the documents changed since the build (set by open; the faces show it).
+        self.index_state: dict = {"stale": False, "changes": [], "rebuilding": False}
         self.default_embedder = (
             settings.embedder if settings.embedder in index.dense else next(iter(index.dense), "")
         )
@@ -58,7 +60,7 @@ class Assistant:
         stale index raises IndexProblem as before."""
         index = load_index(settings.index_dir)
         changes = stale_documents(index.manifest, settings.documents_dir) if check_stale else []
-        if changes and not getattr(settings, "serve_stale_index", True):
+        if changes and not settings.serve_stale_index:
             raise IndexProblem(
                 f"index in {settings.index_dir} is stale for {settings.documents_dir}: "
                 + "; ".join(changes[:10])
@@ -71,7 +73,7 @@ class Assistant:
                 f"{settings.model!r}: run `mgi build`"
             )
         assistant = cls(settings, index)
-        assistant.index_state = {"stale": bool(changes), "changes": changes, "rebuilding": False}
+        assistant.index_state.update(stale=bool(changes), changes=changes)
         return assistant
 
     # -- embedders -----------------------------------------------------------------------

