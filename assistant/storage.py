@@ -15,8 +15,10 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from pydantic import BaseModel, Field
 
@@ -76,6 +78,52 @@ class Manifest(BaseModel):
 
 
 @dataclass
+class SentenceVectors:
+    """Multi-granularity vectors: one per sentence inside some chunks (``sentences-<backend>.npz``).
+
+    ``chunk`` holds each sentence's chunk position, ``start``/``end`` its document offsets;
+    rows are grouped by chunk so a chunk's sentences are one slice."""
+
+    chunk: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    vectors: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.slices: dict[int, tuple[int, int]] = {}
+        for row, position in enumerate(self.chunk.tolist()):
+            first, _ = self.slices.get(position, (row, row))
+            self.slices[position] = (first, row + 1)
+
+    @classmethod
+    def empty(cls, dim: int) -> SentenceVectors:
+        none = np.zeros(0, dtype=np.int32)
+        return cls(none, none, none, np.zeros((0, dim), dtype=np.float32))
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as handle:
+            np.savez(handle, chunk=self.chunk, start=self.start, end=self.end, vectors=self.vectors)
+
+    @classmethod
+    def load(cls, path: Path) -> SentenceVectors:
+        data = np.load(path)
+        return cls(data["chunk"], data["start"], data["end"], data["vectors"].astype(np.float32))
+
+    def best_per_chunk(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Max sentence cosine per chunk position (NaN where the chunk has no sentence vectors)."""
+        best = np.full(len(positions), np.nan, dtype=np.float32)
+        for i, position in enumerate(positions.tolist()):
+            span = self.slices.get(int(position))
+            if span:
+                best[i] = float((self.vectors[span[0]:span[1]] @ query).max())
+        return best
+
+
+def sentence_file(backend: str) -> str:
+    return f"sentences-{backend}.npz"
+
+
+@dataclass
 class LoadedIndex:
     """An index in memory: documents, chunks, the sparse index and dense indexes by backend."""
 
@@ -85,6 +133,7 @@ class LoadedIndex:
     chunks: list[Chunk]
     sparse: SparseIndex
     dense: dict[str, DenseIndex]
+    sentences: dict[str, SentenceVectors] = field(default_factory=dict)
 
 
 def current_path(index_dir: Path) -> Path:
@@ -213,7 +262,20 @@ def load_index(index_dir: Path, verify_checksums: bool = True, load_dense: bool 
     if sparse.num_docs != len(chunks) or any(d.size != len(chunks) for d in dense.values()):
         raise IndexProblem(f"index in {path} is inconsistent (vector and chunk counts differ); run `mgi build`")
     return LoadedIndex(path=path, manifest=manifest, documents=documents, chunks=chunks,
-                       sparse=sparse, dense=dense)
+                       sparse=sparse, dense=dense, sentences=load_sentences(path, dense))
+
+
+def load_sentences(path: Path, dense: dict[str, DenseIndex]) -> dict[str, SentenceVectors]:
+    """The build's sentence vectors per backend, where it has them (older builds do not)."""
+    found = {}
+    for backend in dense:
+        file = path / sentence_file(backend)
+        if file.exists():
+            try:
+                found[backend] = SentenceVectors.load(file)
+            except (OSError, ValueError, KeyError) as error:
+                raise IndexProblem(f"index file {file} cannot be loaded ({error}); run `mgi build`") from error
+    return found
 
 
 def stale_documents(manifest: Manifest, documents_dir: Path) -> list[str]:

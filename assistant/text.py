@@ -50,3 +50,23 @@ def tokenize(text: str) -> list[str]:
     """BM25 tokens: folded words, stop words dropped, plurals lightly stemmed."""
     stop = stopwords()
     return [_stem(word) for word in _WORD.findall(fold(text)) if word not in stop]
+
+
+@functools.cache
+def _language_stopwords() -> dict[str, frozenset[str]]:
+    """Stop words that belong to one language only (bm25s's lists), accent-folded."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_SPANISH
+
+    english = {fold(w) for w in STOPWORDS_EN_PLUS}
+    spanish = {fold(w) for w in STOPWORDS_SPANISH}
+    return {"en": frozenset(english - spanish), "es": frozenset(spanish - english)}
+
+
+def question_language(text: str, default: str = "en") -> str:
+    """"en" or "es" by which language's own stop words make up more of the text's words
+    (ties, and texts without any, give ``default``)."""
+    words = _WORD.findall(fold(text))
+    counts = {lang: sum(word in stop for word in words) for lang, stop in _language_stopwords().items()}
+    if counts["en"] == counts["es"]:
+        return default
+    return max(counts, key=counts.get)

@@ -27,13 +27,15 @@ from assistant.storage import (
     IndexedDocument,
     IndexProblem,
     Manifest,
+    SentenceVectors,
     SkippedFile,
     load_index,
+    sentence_file,
     write_jsonl,
 )
 from assistant.text import tokenize
 
-READER_VERSION = "3"
+READER_VERSION = "4"
 log = logging.getLogger(__name__)
 
 __all__ = ["BuildReport", "IndexProblem", "build_index", "write_seeds", "READER_VERSION"]
@@ -97,6 +99,41 @@ def _up_to_date(manifest: Manifest, metas: list[DocumentMeta], backends: list[st
     return not settings.model or (configured is not None and configured.model == settings.model)
 
 
+def _has_sentences(manifest: Manifest, backends: list[str], settings: Settings) -> bool:
+    """The last build holds the sentence vectors Settings.sentence_backends ask for."""
+    return all(sentence_file(b) in manifest.checksums for b in backends if b in settings.sentence_backends)
+
+
+def sentence_units(settings: Settings, documents: dict[str, Document], chunks: list[Chunk]) -> list[tuple[int, int, int, str]]:
+    """(chunk position, start, end, text to embed) for every sentence of the chunks of
+    documents whose kind is in Settings.sentence_kinds (multi-granularity retrieval)."""
+    from assistant.ingest.chunking import context_header, sentence_spans
+
+    units = []
+    for position, chunk in enumerate(chunks):
+        document = documents[chunk.document_id]
+        if document.meta.kind not in settings.sentence_kinds:
+            continue
+        header = context_header(document, chunk)
+        for start, end in sentence_spans(document.text, chunk.start, chunk.end, clauses=False):
+            if end - start >= settings.sentence_min_chars:
+                units.append((position, start, end, f"{header}\n{document.text[start:end]}"))
+    return units
+
+
+def embed_sentences(settings: Settings, backend: str, embedder, documents: dict[str, Document],
+                    chunks: list[Chunk], report: BuildReport, progress: bool) -> SentenceVectors:
+    """Sentence vectors for one backend, through the same cache and seeds as chunk vectors."""
+    units = sentence_units(settings, documents, chunks)
+    if not units:
+        return SentenceVectors.empty(embedder.dim)
+    chunk_counts = report.embedded.get(backend, {})
+    vectors = embed_texts(settings, backend, embedder, [u[3] for u in units], report, progress)
+    report.embedded[backend] = {**chunk_counts, "sentences": len(units)}
+    column = lambda i: np.array([u[i] for u in units], dtype=np.int32)  # noqa: E731
+    return SentenceVectors(column(0), column(1), column(2), np.asarray(vectors, dtype=np.float32))
+
+
 def build_index(settings: Settings, progress: bool = True, backends: list[str] | None = None,
                 embedder_factory=None) -> BuildReport:
     """(Re)build ``settings.index_dir`` from ``settings.documents_dir``, incrementally."""
@@ -107,7 +144,8 @@ def build_index(settings: Settings, progress: bool = True, backends: list[str] |
     previous = Previous.load(settings.index_dir)
     same_chunker = _same_chunker(previous.manifest, settings)
     wanted = list(dict.fromkeys(backends or [settings.embedder, *previous.manifest.embedders]))
-    if same_chunker and _up_to_date(previous.manifest, metas, wanted, settings):
+    if same_chunker and _up_to_date(previous.manifest, metas, wanted, settings) and _has_sentences(
+            previous.manifest, wanted, settings):
         report.documents = report.reused = sorted(previous.documents)
         report.skipped = [s.model_dump() for s in previous.manifest.skipped]
         report.chunks = sum(len(chunks) for chunks in previous.chunks.values())
@@ -224,6 +262,9 @@ def store(settings: Settings, documents: list[Document], chunks: list[Chunk], ba
                                settings.batch_size)
             vectors = embed_texts(settings, backend, embedder, texts, report, progress)
             DenseIndex.build(vectors, hnsw_params(settings)).save(folder.path / f"dense-{backend}.faiss")
+            if backend in settings.sentence_backends:
+                embed_sentences(settings, backend, embedder, by_id, chunks, report, progress).save(
+                    folder.path / sentence_file(backend))
             entries[backend] = EmbedderEntry(model=embedder.name, dim=embedder.dim, file=f"dense-{backend}.faiss")
         manifest = Manifest(
             created=time.strftime("%Y-%m-%dT%H:%M:%S"), chunker_version=CHUNKER_VERSION,
@@ -253,8 +294,13 @@ def write_seeds(settings: Settings) -> list[Path]:
     loaded = load_index(settings.index_dir)
     keys = [text_key(embedding_text(loaded.documents[c.document_id], c)) for c in loaded.chunks]
     written = []
+    units = sentence_units(settings, loaded.documents, loaded.chunks)
     for backend, dense in loaded.dense.items():
         path = settings.seed_dir / f"{backend}.npz"
-        write_seed(path, keys, dense.vectors())
+        sentences = loaded.sentences.get(backend)
+        if sentences is not None and len(sentences.vectors) == len(units):
+            write_seed(path, keys + [text_key(u[3]) for u in units], np.vstack([dense.vectors(), sentences.vectors]))
+        else:
+            write_seed(path, keys, dense.vectors())
         written.append(path)
     return written

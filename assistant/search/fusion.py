@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from assistant.errors import FilterError, UnknownRetriever
+from assistant.records import Filters
 from assistant.search.filters import ChunkFilter
 from assistant.search.query import Hit, Query
 from assistant.settings import RETRIEVER_MODES, Settings
@@ -64,8 +65,29 @@ class FusedRetriever:
                 hit.score += 1.0 / (self.settings.rrf_k + rank + 1) if hybrid else score
         fused = sorted(hits.values(), key=lambda h: -h.score)[: request.candidates]
         if hybrid:
+            fused += self.language_candidates(request.backend, query.dense_text, mask, {h.position for h in fused})
             self._complete(fused, scores, request.backend, query.dense_text, mu, sigma)
         return fused
+
+    def language_candidates(self, backend: str, text: str, mask: np.ndarray | None,
+                            seen: set[int]) -> list[Hit]:
+        """The best dense chunks of each document language not already fused, appended after
+        the fused order (which they leave unchanged) for the rerank stage: a Spanish question
+        over English text meets its passages even where Spanish text wins on raw cosine."""
+        per_language = self.settings.language_candidates
+        if per_language <= 0:
+            return []
+        extra: list[Hit] = []
+        for language in sorted(self.filter.known()["language"]):
+            chosen = self.filter.mask(Filters(language=[language]))
+            chosen = chosen if mask is None else chosen & mask
+            if not chosen.any():
+                continue
+            ranked, _, _ = self.dense_ranking(backend, text, per_language + len(seen), chosen)
+            for position, _ in [(i, s) for i, s in ranked if i not in seen][:per_language]:
+                seen.add(position)
+                extra.append(Hit(position, 0.0))
+        return extra
 
     def _complete(self, hits: list[Hit], bm25: np.ndarray, backend: str, text: str,
                   mu: float, sigma: float) -> None:
