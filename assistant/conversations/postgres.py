@@ -10,26 +10,13 @@ together do not race).
 
 from __future__ import annotations
 
-import secrets
 import threading
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from urllib.parse import urlsplit
 
-from assistant.conversations.models import (
-    Conversation,
-    ConversationNotFound,
-    ConversationSummary,
-    StorageError,
-    StoredTurn,
-    check_id,
-    now,
-    title_of,
-)
-from assistant.conversations.sqlite import _turn
-from assistant.records import Answer, Filters
+from assistant.conversations.models import StorageError
+from assistant.conversations.sql import SECRET_KEY, SQLStore, Statements, refill
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS conversations (
@@ -82,10 +69,11 @@ def storage_error(where: str, error: BaseException) -> StorageError:
     return StorageError(where, reason)
 
 
-class PostgresStore:
+class PostgresStore(SQLStore):
     """Conversations in PostgreSQL (``MGI_DATABASE=postgresql://user:pw@host/db``)."""
 
     backend = "postgresql"
+    sql = Statements(param="%s", lock_row=" FOR UPDATE")  # turn numbers under a row lock
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 8, timeout: float = 10.0) -> None:
         from psycopg.rows import dict_row
@@ -111,12 +99,12 @@ class PostgresStore:
             raise storage_error(self.where, error) from error
 
     @contextmanager
-    def _read(self) -> Iterator:
+    def _faults(self) -> Iterator[None]:
+        """psycopg errors, OS errors and pool timeouts raised as StorageError."""
         import psycopg
 
         try:
-            with self._pool.connection() as conn:
-                yield conn
+            yield
         except (psycopg.Error, OSError) as error:
             raise storage_error(self.where, error) from error
         except Exception as error:
@@ -125,136 +113,30 @@ class PostgresStore:
             raise
 
     @contextmanager
+    def _read(self) -> Iterator:
+        with self._faults(), self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
     def _write(self, guard: AbstractContextManager | None = None) -> Iterator:
         """One transaction: committed when the block ends, rolled back on any error."""
-        import psycopg
+        with self._faults(), self._pool.connection() as conn, (guard or nullcontext()), conn.transaction():
+            yield conn
 
-        try:
-            with self._pool.connection() as conn, (guard or nullcontext()), conn.transaction():
-                yield conn
-        except (psycopg.Error, OSError) as error:
-            raise storage_error(self.where, error) from error
-        except Exception as error:
-            if type(error).__name__ == "PoolTimeout":
-                raise storage_error(self.where, error) from error
-            raise
-
-    # -- writes --------------------------------------------------------------------------
-    def create(self, title: str = "", owner: str = "") -> ConversationSummary:
-        stamp = now()
-        conversation_id = uuid.uuid4().hex
-        with self._write() as db:
-            db.execute("INSERT INTO conversations (id, title, created, updated, owner) "
-                       "VALUES (%s, %s, %s, %s, %s)",
-                       (conversation_id, title_of(title), stamp, stamp, owner))
-        return ConversationSummary(id=conversation_id, title=title_of(title), created=stamp, updated=stamp)
-
-    def add_turn(self, conversation_id: str, answer: Answer, filters: Filters | None = None,
-                 owner: str | None = None, guard: AbstractContextManager | None = None) -> StoredTurn:
-        check_id(conversation_id)
-        stamp = now()
-        with self._write(guard) as db:
-            row = db.execute("SELECT title, owner FROM conversations WHERE id = %s FOR UPDATE",
-                             (conversation_id,)).fetchone()
-            if row is None or (owner is not None and row["owner"] != owner):
-                raise ConversationNotFound(f"unknown conversation id {conversation_id}")
-            position = db.execute(
-                "SELECT COALESCE(MAX(position), 0) + 1 AS n FROM turns WHERE conversation_id = %s",
-                (conversation_id,)).fetchone()["n"]
-            db.execute(
-                "INSERT INTO turns (conversation_id, position, question, filters_json, answer_json, "
-                "created) VALUES (%s, %s, %s, %s, %s, %s)",
-                (conversation_id, position, answer.question,
-                 filters.model_dump_json() if filters else None, answer.model_dump_json(), stamp))
-            db.execute("UPDATE conversations SET title = %s, updated = %s WHERE id = %s",
-                       (row["title"] or title_of(answer.question), stamp, conversation_id))
-        return StoredTurn(n=position, question=answer.question, filters=filters, answer=answer,
-                          created=stamp)
-
-    def delete(self, conversation_id: str, owner: str | None = None) -> None:
-        check_id(conversation_id)
-        with self._write() as db:
-            if owner is None:
-                deleted = db.execute("DELETE FROM conversations WHERE id = %s", (conversation_id,))
-            else:
-                deleted = db.execute("DELETE FROM conversations WHERE id = %s AND owner = %s",
-                                     (conversation_id, owner))
-            if deleted.rowcount == 0:
-                raise ConversationNotFound(f"unknown conversation id {conversation_id}")
-
-    # -- reads ---------------------------------------------------------------------------
-    def get(self, conversation_id: str, owner: str | None = None) -> Conversation:
-        check_id(conversation_id)
-        with self._read() as db:
-            row = db.execute("SELECT id, title, created, updated, owner FROM conversations "
-                             "WHERE id = %s", (conversation_id,)).fetchone()
-            if row is None or (owner is not None and row["owner"] != owner):
-                raise ConversationNotFound(f"unknown conversation id {conversation_id}")
-            turns = db.execute(
-                "SELECT position, question, filters_json, answer_json, created FROM turns "
-                "WHERE conversation_id = %s ORDER BY position", (conversation_id,)).fetchall()
-        return Conversation(
-            id=row["id"], title=row["title"], created=row["created"], updated=row["updated"],
-            turns=[_turn(t["position"], t["question"], t["filters_json"], t["answer_json"], t["created"])
-                   for t in turns],
-        )
-
-    def turn(self, conversation_id: str, n: int, owner: str | None = None) -> StoredTurn:
-        for stored in self.get(conversation_id, owner).turns:
-            if stored.n == n:
-                return stored
-        raise ConversationNotFound(f"conversation {conversation_id} has no turn {n}")
-
-    def recent(self, limit: int = 200, owner: str | None = None) -> list[ConversationSummary]:
-        where, args = ("WHERE c.owner = %s", (owner, limit)) if owner is not None else ("", (limit,))
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT c.id, c.title, c.created, c.updated, COUNT(t.position) AS turns "
-                f"FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id {where} "
-                "GROUP BY c.id ORDER BY c.updated DESC, c.created DESC LIMIT %s", args).fetchall()
-        return [ConversationSummary(**row) for row in rows]
-
-    # -- shared state for the web tier ------------------------------------------------------
-    def take_token(self, key: str, capacity: float, per_second: float, now: float | None = None) -> float:
-        now = time.time() if now is None else now
-        with self._write() as db:
-            db.execute("INSERT INTO rate_buckets (key, tokens, updated) VALUES (%s, %s, %s) "
-                       "ON CONFLICT (key) DO NOTHING", (key, capacity, now))
-            row = db.execute("SELECT tokens, updated FROM rate_buckets WHERE key = %s FOR UPDATE",
-                             (key,)).fetchone()
-            tokens = min(capacity, row["tokens"] + max(0.0, now - row["updated"]) * per_second)
-            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / per_second
-            if tokens >= 1.0:
-                tokens -= 1.0
-            db.execute("UPDATE rate_buckets SET tokens = %s, updated = %s WHERE key = %s",
-                       (tokens, now, key))
-            if secrets.randbelow(200) == 0:
-                db.execute("DELETE FROM rate_buckets WHERE updated < %s", (now - capacity / per_second,))
+    # -- backend-specific writes (the rest is SQLStore) ------------------------------------
+    def _spend_token(self, db, key: str, capacity: float, per_second: float, now: float) -> float:
+        db.execute("INSERT INTO rate_buckets (key, tokens, updated) VALUES (%s, %s, %s) "
+                   "ON CONFLICT (key) DO NOTHING", (key, capacity, now))
+        row = db.execute("SELECT tokens, updated FROM rate_buckets WHERE key = %s FOR UPDATE",
+                         (key,)).fetchone()
+        tokens, wait = refill(row["tokens"], row["updated"], capacity, per_second, now)
+        db.execute(self.sql.update_bucket, (tokens, now, key))
         return wait
 
-    def secret(self) -> bytes:
-        with self._read() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'cookie_secret'").fetchone()
-        if row is not None:
-            return bytes.fromhex(row["value"])
-        value = secrets.token_hex(32)
-        with self._write() as db:
-            db.execute("INSERT INTO meta (key, value) VALUES ('cookie_secret', %s) "
-                       "ON CONFLICT (key) DO NOTHING", (value,))
-            value = db.execute("SELECT value FROM meta WHERE key = 'cookie_secret'").fetchone()["value"]
-        return bytes.fromhex(value)
-
-    def health(self) -> dict:
-        info: dict = {"backend": self.backend, "where": self.where}
-        try:
-            with self._write() as db:
-                db.execute("INSERT INTO meta (key, value) VALUES ('healthz', %s) ON CONFLICT (key) "
-                           "DO UPDATE SET value = EXCLUDED.value", (now(),))
-                info["conversations"] = db.execute("SELECT COUNT(*) AS n FROM conversations").fetchone()["n"]
-            info["ok"] = True
-        except StorageError as error:
-            info.update(ok=False, error=error.reason)
-        return info
+    def _store_secret(self, db, value: str) -> str:
+        db.execute(f"INSERT INTO meta (key, value) VALUES ('{SECRET_KEY}', %s) "
+                   "ON CONFLICT (key) DO NOTHING", (value,))
+        return db.execute(self.sql.read_secret).fetchone()["value"]
 
     def close(self) -> None:
         self._pool.close()
