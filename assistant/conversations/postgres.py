@@ -16,31 +16,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from urllib.parse import urlsplit
 
 from assistant.conversations.models import StorageError
-from assistant.conversations.sql import SECRET_KEY, SQLStore, Statements, refill
+from assistant.conversations.sql import OWNER_INDEX, SECRET_KEY, SQLStore, Statements, refill, tables
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS conversations (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        created TEXT NOT NULL,
-        updated TEXT NOT NULL,
-        owner TEXT NOT NULL DEFAULT ''
-    )""",
-    """CREATE TABLE IF NOT EXISTS turns (
-        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-        position INTEGER NOT NULL,
-        question TEXT NOT NULL,
-        filters_json TEXT,
-        answer_json TEXT NOT NULL,
-        created TEXT NOT NULL,
-        PRIMARY KEY (conversation_id, position)
-    )""",
-    "CREATE INDEX IF NOT EXISTS conversations_owner ON conversations (owner, updated)",
-    """CREATE TABLE IF NOT EXISTS rate_buckets (
-        key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL
-    )""",
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-]
+SCHEMA = [*tables("DOUBLE PRECISION"), OWNER_INDEX]
 SCHEMA_LOCK = 0x4D4749  # advisory lock id ("MGI")
 
 
@@ -73,7 +51,7 @@ class PostgresStore(SQLStore):
     """Conversations in PostgreSQL (``MGI_DATABASE=postgresql://user:pw@host/db``)."""
 
     backend = "postgresql"
-    sql = Statements(param="%s", lock_row=" FOR UPDATE")  # turn numbers under a row lock
+    sql = Statements.for_backend("%s", lock_row=" FOR UPDATE")  # turn numbers under a row lock
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 8, timeout: float = 10.0) -> None:
         from psycopg.rows import dict_row

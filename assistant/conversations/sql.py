@@ -2,9 +2,10 @@
 
 The backends differ in the DB-API placeholder (``?`` for sqlite3, ``%s`` for psycopg), in
 the row lock that orders concurrent appends (PostgreSQL's ``FOR UPDATE``; SQLite's
-``BEGIN IMMEDIATE`` already holds the write lock), in how they open a transaction
-(``_read``/``_write``), and in a few writes (rate buckets, the cookie secret). Those
-differences are data (``Statements``) or small methods of the backend; the rest is here.
+``BEGIN IMMEDIATE`` already holds the write lock), in a column type of the schema, in how
+they open a transaction (``_read``/``_write``), and in a few writes (rate buckets, the
+cookie secret). Those differences are data (``Statements.for_backend``, ``tables``) or
+small methods of the backend; the rest is here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from assistant.conversations.models import (
@@ -32,80 +33,77 @@ from assistant.records import Answer, Filters
 SECRET_KEY = "cookie_secret"  # the meta row holding the per-database cookie key
 
 
+def tables(real: str) -> list[str]:
+    """The tables every backend creates (``real``: its floating-point column type)."""
+    return [
+        """CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT ''
+)""",
+        """CREATE TABLE IF NOT EXISTS turns (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    question TEXT NOT NULL,
+    filters_json TEXT,
+    answer_json TEXT NOT NULL,
+    created TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, position)
+)""",
+        f"""CREATE TABLE IF NOT EXISTS rate_buckets (
+    key TEXT PRIMARY KEY,
+    tokens {real} NOT NULL,
+    updated {real} NOT NULL
+)""",
+        """CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)""",
+    ]
+
+
+_RECENT = ("SELECT c.id, c.title, c.created, c.updated, COUNT(t.position) AS turns "
+           "FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id {where}"
+           "GROUP BY c.id ORDER BY c.updated DESC, c.created DESC LIMIT ?")
+OWNER_INDEX = "CREATE INDEX IF NOT EXISTS conversations_owner ON conversations (owner, updated)"
+
+
 @dataclass(frozen=True)
 class Statements:
-    """The SQL of one backend: ``?`` placeholders rewritten to its own, plus its row lock."""
+    """The SQL the shared methods run, written with ``?`` placeholders; ``for_backend``
+    rewrites them to a backend's placeholder and adds its row lock."""
 
-    param: str = "?"
-    lock_row: str = ""  # appended to the SELECT that reads a conversation before an append
+    insert_conversation: str = (
+        "INSERT INTO conversations (id, title, created, updated, owner) VALUES (?, ?, ?, ?, ?)")
+    conversation_for_append: str = "SELECT title, owner FROM conversations WHERE id = ?"
+    next_position: str = "SELECT COALESCE(MAX(position), 0) + 1 AS n FROM turns WHERE conversation_id = ?"
+    insert_turn: str = ("INSERT INTO turns (conversation_id, position, question, filters_json, "
+                        "answer_json, created) VALUES (?, ?, ?, ?, ?, ?)")
+    touch_conversation: str = "UPDATE conversations SET title = ?, updated = ? WHERE id = ?"
+    delete_any: str = "DELETE FROM conversations WHERE id = ?"
+    delete_owned: str = "DELETE FROM conversations WHERE id = ? AND owner = ?"
+    conversation: str = "SELECT id, title, created, updated, owner FROM conversations WHERE id = ?"
+    turns: str = ("SELECT position, question, filters_json, answer_json, created FROM turns "
+                  "WHERE conversation_id = ? ORDER BY position")
+    recent_all: str = _RECENT.format(where="")
+    recent_owned: str = _RECENT.format(where="WHERE c.owner = ? ")
+    update_bucket: str = "UPDATE rate_buckets SET tokens = ?, updated = ? WHERE key = ?"
+    forget_buckets: str = "DELETE FROM rate_buckets WHERE updated < ?"
+    read_secret: str = f"SELECT value FROM meta WHERE key = '{SECRET_KEY}'"
+    stamp_health: str = ("INSERT INTO meta (key, value) VALUES ('healthz', ?) ON CONFLICT (key) "
+                         "DO UPDATE SET value = excluded.value")
+    count_conversations: str = "SELECT COUNT(*) AS n FROM conversations"
 
-    def __call__(self, sql: str) -> str:
-        return sql if self.param == "?" else sql.replace("?", self.param)
-
-    @property
-    def insert_conversation(self) -> str:
-        return self("INSERT INTO conversations (id, title, created, updated, owner) VALUES (?, ?, ?, ?, ?)")
-
-    @property
-    def conversation_for_append(self) -> str:
-        return self("SELECT title, owner FROM conversations WHERE id = ?") + self.lock_row
-
-    @property
-    def next_position(self) -> str:
-        return self("SELECT COALESCE(MAX(position), 0) + 1 AS n FROM turns WHERE conversation_id = ?")
-
-    @property
-    def insert_turn(self) -> str:
-        return self("INSERT INTO turns (conversation_id, position, question, filters_json, "
-                    "answer_json, created) VALUES (?, ?, ?, ?, ?, ?)")
-
-    @property
-    def touch_conversation(self) -> str:
-        return self("UPDATE conversations SET title = ?, updated = ? WHERE id = ?")
-
-    @property
-    def delete_any(self) -> str:
-        return self("DELETE FROM conversations WHERE id = ?")
-
-    @property
-    def delete_owned(self) -> str:
-        return self("DELETE FROM conversations WHERE id = ? AND owner = ?")
-
-    @property
-    def conversation(self) -> str:
-        return self("SELECT id, title, created, updated, owner FROM conversations WHERE id = ?")
-
-    @property
-    def turns(self) -> str:
-        return self("SELECT position, question, filters_json, answer_json, created FROM turns "
-                    "WHERE conversation_id = ? ORDER BY position")
-
-    def recent(self, owned: bool) -> str:
-        where = "WHERE c.owner = ?" if owned else ""
-        return self("SELECT c.id, c.title, c.created, c.updated, COUNT(t.position) AS turns "
-                    f"FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id {where} "
-                    "GROUP BY c.id ORDER BY c.updated DESC, c.created DESC LIMIT ?")
-
-    @property
-    def update_bucket(self) -> str:
-        return self("UPDATE rate_buckets SET tokens = ?, updated = ? WHERE key = ?")
-
-    @property
-    def forget_buckets(self) -> str:
-        return self("DELETE FROM rate_buckets WHERE updated < ?")
-
-    @property
-    def read_secret(self) -> str:
-        return f"SELECT value FROM meta WHERE key = '{SECRET_KEY}'"
-
-    @property
-    def stamp_health(self) -> str:
-        return self("INSERT INTO meta (key, value) VALUES ('healthz', ?) ON CONFLICT (key) "
-                    "DO UPDATE SET value = excluded.value")
-
-    @property
-    def count_conversations(self) -> str:
-        return "SELECT COUNT(*) AS n FROM conversations"
+    @classmethod
+    def for_backend(cls, param: str, lock_row: str = "") -> Statements:
+        """The statements with ``param`` for ``?`` and ``lock_row`` after the SELECT that
+        reads a conversation before an append."""
+        plain = cls()
+        converted = {f.name: getattr(plain, f.name).replace("?", param) for f in fields(cls)}
+        converted["conversation_for_append"] += lock_row
+        return cls(**converted)
 
 
 def turn_from_row(row: Mapping[str, Any]) -> StoredTurn:
@@ -206,7 +204,8 @@ class SQLStore:
         """Conversations (of ``owner``), most recently updated first."""
         args = (owner, limit) if owner is not None else (limit,)
         with self._read() as db:
-            rows = db.execute(self.sql.recent(owner is not None), args).fetchall()
+            sql = self.sql.recent_owned if owner is not None else self.sql.recent_all
+            rows = db.execute(sql, args).fetchall()
         return [ConversationSummary(**dict(row)) for row in rows]
 
     # -- shared state for the web tier ------------------------------------------------------

@@ -16,36 +16,9 @@ from contextlib import AbstractContextManager, closing, contextmanager, nullcont
 from pathlib import Path
 
 from assistant.conversations.models import StorageError, now
-from assistant.conversations.sql import SECRET_KEY, SQLStore, Statements, refill
+from assistant.conversations.sql import OWNER_INDEX, SECRET_KEY, SQLStore, Statements, refill, tables
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    owner TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS turns (
-    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    question TEXT NOT NULL,
-    filters_json TEXT,
-    answer_json TEXT NOT NULL,
-    created TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, position)
-);
-CREATE TABLE IF NOT EXISTS rate_buckets (
-    key TEXT PRIMARY KEY,
-    tokens REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-OWNER_INDEX = "CREATE INDEX IF NOT EXISTS conversations_owner ON conversations (owner, updated)"
+SCHEMA = ";\n".join(tables("REAL")) + ";\n"
 
 
 def storage_error(where: str, error: BaseException) -> StorageError:
@@ -75,7 +48,7 @@ class SQLiteStore(SQLStore):
     """Create, read, list, extend and delete conversations in one SQLite file."""
 
     backend = "sqlite"
-    sql = Statements(param="?")  # BEGIN IMMEDIATE already holds the write lock: no row lock
+    sql = Statements.for_backend("?")  # BEGIN IMMEDIATE already holds the write lock: no row lock
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
