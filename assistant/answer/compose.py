@@ -16,7 +16,7 @@ from assistant.answer.instruments import InstrumentNames, asks_for_instruments, 
 from assistant.answer.legal_answer import LegalAnswer
 from assistant.ingest.chunking import sentence_spans
 from assistant.ingest.readers.law import is_reform_note
-from assistant.records import Chunk, Citation, Document, Instrument, Turn, Verdict
+from assistant.records import AnswerSpan, Chunk, Citation, Document, Instrument, Turn, Verdict
 from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
@@ -116,7 +116,7 @@ class ExtractiveComposer:
     # -- the stage -----------------------------------------------------------------------
     def compose(self, query: Query, hits: list[Hit], verdict: Verdict, request: SearchRequest,
                 history: list[Turn]) -> Draft:
-        if not verdict.answered:
+        if verdict.outcome == "not_in_documents":
             return Draft(REFUSAL)
         # Quotes answer the question as asked: a follow-up's own words pick the sentences
         # (the previous question only steered retrieval).
@@ -138,11 +138,49 @@ class ExtractiveComposer:
             laws = [i.document_id for i in cited if i.document_id and i.document_id not in quoted]
             citations += self.quote_documents(query, request,
                                               list(dict.fromkeys(laws))[: self.settings.listed_laws_max])
+        citations = self.mark_answer(hits, verdict, citations)
         for n, citation in enumerate(citations, 1):
             citation.n = n
         if asks_for_instruments(query.text):
             instruments = list_instruments(citations, self.documents, self.by_document)
-        return Draft(answer_text(citations, instruments), citations, instruments)
+        return Draft(typed_text(query.text, verdict, citations, answer_text(citations, instruments)),
+                     citations, instruments)
+
+    def mark_answer(self, hits: list[Hit], verdict: Verdict, citations: list[Citation]) -> list[Citation]:
+        """Put the judge's answer span on the citation holding it; when no quote holds it, the
+        sentence that does is quoted first (an article's heading sentence for "which article")."""
+        start, end, document_id = verdict.span_start, verdict.span_end, verdict.span_document
+        if not verdict.answered or start is None or end is None or document_id is None:
+            return citations
+        holder = next((c for c in citations if c.document.id == document_id and c.start <= start and end <= c.end), None)
+        if holder is None:
+            sentence = self.sentence_at(hits, document_id, start, end)
+            if sentence is None:
+                return citations
+            holder = self.cite([sentence], first=0)[0]
+            citations = [holder, *citations]
+        text = self.documents[document_id].text
+        holder.answer_span = AnswerSpan(n=holder.n, start=start, end=end, text=text[start:end])
+        return citations
+
+    def answer_first(self, question: str, hits: list[Hit], verdict: Verdict, draft: Draft) -> Draft:
+        """A draft written elsewhere (instrument answers), opened with the answer span."""
+        citations = self.mark_answer(hits, verdict, draft.citations)
+        for n, citation in enumerate(citations, 1):
+            if citation.n != n:
+                return draft  # a quote had to be added: keep the other writer's numbering intact
+        return Draft(typed_text(question, verdict, citations, draft.text), citations, draft.instruments)
+
+    def sentence_at(self, hits: list[Hit], document_id: str, start: int, end: int) -> Sentence | None:
+        """The quotable sentence of a retrieved passage that holds ``[start, end)``."""
+        text = self.documents[document_id].text
+        for hit in hits:
+            chunk = self.chunks[hit.position]
+            if chunk.document_id == document_id and chunk.start <= start < chunk.end:
+                for left, right in quote_spans(text, chunk.start, chunk.end, self.settings.quote_max_chars):
+                    if left <= start and end <= right:
+                        return Sentence(hit, left, right, 0.0)
+        return None
 
     def quote_documents(self, query: Query, request: SearchRequest, targets: list[str]) -> list[Citation]:
         """The best sentence of each target document for the question (numbered later)."""
@@ -174,3 +212,19 @@ def instrument_line(item: Instrument, key_source: bool = True) -> str:
     if key_source and item.key_sources:
         line += f" — Key Source: {item.key_sources[0].label}"
     return line
+
+
+def typed_text(question: str, verdict: Verdict, citations: list[Citation], quotes: str) -> str:
+    """The answer first: the answer span and its citation ("45 días hábiles [1] (Ley …)"), or
+    for "partly" what the documents discuss and what they lack; then the quotes. Every word
+    comes from the question, the judge's findings or the verbatim quotes."""
+    if verdict.outcome == "partly" and citations:
+        refs = "".join(f"[{c.n}]" for c in citations)
+        return (f"The documents discuss {verdict.subject} {refs} but give no {verdict.detail} "
+                f"answering the question “{question}”.\n\n{quotes}")
+    for citation in citations:
+        span = citation.answer_span
+        if span is not None:
+            span.n = citation.n
+            return f"{span.text} [{citation.n}] ({citation.document.title})\n\n{quotes}"
+    return quotes

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from assistant.answer.spans import ARTICLE, comparisons, find_spans
 from assistant.answer.types import QuestionType, classify
 from assistant.ingest.chunking import sentence_spans
+from assistant.ingest.readers.law import is_reform_note
 from assistant.records import Chunk, Document, Verdict
 from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
@@ -76,6 +77,9 @@ _ASKING = frozenset(tokenize(
     "provision number total share percentage amount name cuanto cuanta cuantos cuantas cuando "
     "donde quien quienes cual cuales ano anos fecha dia articulo articulos precepto numero "
     "porcentaje monto nombre parte according segun say dice establece"))
+_ORG_HEAD = re.compile(r"\b(Ministry|Secretar[ií]a|Secretariat|Commission|Comisi[óo]n|Institute|Instituto|"
+                       r"Council|Consejo|Unit|Unidad|System|Sistema|Office|Oficina|Agency|Police|Polic[ií]a|"
+                       r"Prosecutor|Fiscal[ií]a|Authority|Committee|Comit[ée])\b")
 _NAMED = frozenset({"person_org", "place", "law_article"})  # names and labels: paraphrase-tolerant
 _DETAILS = {
     "quantity": "figure", "money": "amount of money", "date": "date or year",
@@ -101,6 +105,7 @@ class Finding:
     coverage: float
     spans: tuple[tuple[int, int], ...] = ()  # document offsets of answer spans
     matched: frozenset[str] = frozenset()
+    own: float = 0.0  # subject coverage of the sentence alone (picks the answer sentence)
 
 
 class SubjectTerms:
@@ -159,11 +164,37 @@ class TypedJudge:
             spans = sentence_spans(document.text, chunk.start, chunk.end, clauses=False)
             words = [set(tokenize(document.text[a:b])) for a, b in spans]
             for i, (start, end) in enumerate(spans):
+                if not quotable(document.text[start:end], self.settings):
+                    continue
                 window = context | words[i] | (words[i - 1] if i else set()) | (words[i + 1] if i + 1 < len(words) else set())
                 matched = subject.covered(window)
-                found = answer_spans(document, start, end, kind, query.text)
-                findings.append(Finding(rank, document.id, start, end, subject.share(matched, window), found, matched))
+                found = by_subject(list(answer_spans(document, start, end, kind, query.text)), document.text, subject,
+                                   start, end)
+                own = subject.share(subject.covered(words[i]), words[i])
+                findings.append(Finding(rank, document.id, start, end, subject.share(matched, window),
+                                        tuple(found), matched, own))
         return findings
+
+
+def quotable(sentence: str, settings: Settings) -> bool:
+    """A sentence the writer could quote: long enough, words in it, not a reform note."""
+    return (len(sentence) >= settings.quote_min_chars and not is_reform_note(sentence)
+            and re.search(r"[^\W\d_]{3}", sentence) is not None)
+
+
+def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,
+               start: int, end: int) -> list[tuple[int, int]]:
+    """Best answer span first: one whose own words name a subject term ("86 embassies"), then
+    the one nearest the sentence's rarest subject word ("Venezuela (14%)"), then a body's name."""
+    anchors = [(subject.weights.get(t, 0.0), m.start() + start) for m in re.finditer(r"\w+", text[start:end])
+               for t in tokenize(m.group(0)) if t in subject.weights]
+    anchor = max(anchors)[1] if anchors else start
+
+    def key(span: tuple[int, int]) -> tuple[bool, int, bool]:
+        words = text[span[0]: span[1]]
+        return (not subject.covered(set(tokenize(words))), min(abs(span[0] - anchor), abs(span[1] - anchor)),
+                not _ORG_HEAD.search(words))
+    return sorted(found, key=key)
 
 
 def answer_spans(document: Document, start: int, end: int, kind: QuestionType,
@@ -192,7 +223,7 @@ def decide(base: Verdict, findings: list[Finding], kind: QuestionType, question:
     need = settings.typed_name_coverage if kind.answer_type in _NAMED else settings.typed_answer_coverage
     answering = [f for f in findings if f.spans and f.coverage >= need]
     if answering:
-        best = max(answering, key=lambda f: (f.coverage, -f.rank))
+        best = max(answering, key=lambda f: (f.coverage + f.own + settings.typed_rank_weight / (f.rank + 1), -f.start))
         start, end = best.spans[0]
         return base.model_copy(update={
             "reason": f"a top passage covers the question's subject and gives a {detail}",

@@ -35,7 +35,7 @@ _MAGNITUDE = r"(?:\s+(?:million|millones|mil|thousand|billion|mil millones))?"
 _PERCENT = r"(?:\s*%|\s+per\s*cent|\s+percent|\s+por\s+ciento)"
 NUMBER = re.compile(rf"(?<![\w.,-])(?:(?:more|less|fewer) than |at least |up to |about |around |"
                     rf"almost |nearly |over |m[aá]s de |menos de |al menos |hasta |cerca de |casi )?"
-                    rf"(?:{_DIGITS}|{_WORD_NUMBER}){_MAGNITUDE}{_PERCENT}?(?![\w])", re.IGNORECASE)
+                    rf"(?:{_DIGITS}|{_WORD_NUMBER}){_MAGNITUDE}{_PERCENT}?(?![\w]|[-/.]\d|\.$)", re.IGNORECASE)
 _LABEL_BEFORE = re.compile(r"(art[íi]culos?|articles?|art\.|arts\.|fracci[óo]n|section|secci[óo]n|"
                            r"cap[íi]tulo|chapter|numeral|apartado|inciso|page|p[áa]gina|p\.|no\.|"
                            r"número|number|footnote|nota|indicator|indicador)\s*$", re.IGNORECASE)

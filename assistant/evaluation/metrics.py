@@ -213,6 +213,8 @@ def score_question(question: Question, record: dict, retrieval: dict | None = No
     for k in ks:
         row[f"recall@{k}"] = row[f"hit@{k}"] = None
     row["mrr"] = None
+    row.update(answer_scores(question, record))
+    row["refused"] = refused or row["partly"]  # refusal = not_in_documents or partly
     if question.answerable:
         row.update(retrieval or {})
         items = question.items()
@@ -247,6 +249,40 @@ def score_all(questions: list[Question], records: list[dict], ks=KS) -> list[dic
     return [score_question(q, by_id[q.id], retrieval.get(q.id), ks) for q in questions if q.id in by_id]
 
 
+# -- outcomes and answer spans (issue 12) ------------------------------------------------------
+TYPED_ANSWERS = frozenset({"quantity", "date", "money", "person_org", "place", "law_article"})
+
+
+def span_correct(reference: str, found: str | None) -> bool:
+    """The answer's span holds the reference span (normalised, either way round: "90 per cent"
+    for "More than 90 per cent" counts, as long as it keeps at least half of the reference)."""
+    ref, got = normalise(reference), normalise(found or "")
+    if not ref or not got:
+        return False
+    return ref in got or (got in ref and len(got) >= 0.5 * len(ref))
+
+
+def answer_scores(question: Question, record: dict) -> dict:
+    """Outcome ("answered" / "partly" / "not_in_documents"), the asked answer type, and whether
+    the answer span is right on typed answerable questions with a reference span (else None)."""
+    outcome = record.get("outcome") or ("not_in_documents" if record.get("refused") else "answered")
+    typed = question.answerable and question.answer_type in TYPED_ANSWERS and bool(question.answer_span)
+    return {"outcome": outcome, "partly": outcome == "partly", "answer_type": question.answer_type or "",
+            "span_correct": float(span_correct(question.answer_span or "", record.get("answer_span")))
+            if typed else None}
+
+
+def outcome_scores(rows: list[dict]) -> dict:
+    """The "partly" outcome as its own row, answerable questions answered "partly", span accuracy."""
+    partly = [r for r in rows if r.get("partly")]
+    answerable = [r for r in rows if r["answerable"]]
+    spans = [r["span_correct"] for r in rows if r.get("span_correct") is not None]
+    return {"partly": len(partly),
+            "partly_unanswerable": sum(1 for r in partly if not r["answerable"]),
+            "partly_answerable_rate": sum(1 for r in partly if r["answerable"]) / len(answerable) if answerable else None,
+            "span_correct": _mean(spans), "span_correct_n": len(spans)}
+
+
 # -- aggregation -----------------------------------------------------------------------------
 def refusal_scores(rows: list[dict]) -> dict:
     """Refusal is the positive class: precision = refused ∧ unanswerable / refused,
@@ -277,6 +313,7 @@ def aggregate(rows: list[dict], ks=KS) -> dict:
         out[name] = _mean(values)
         out[f"{name}_n"] = len(values)
     out.update(refusal_scores(rows))
+    out.update(outcome_scores(rows))
     total = sum(r["citations"] for r in rows)
     out["citations"] = total
     out["verbatim_rate"] = sum(r["verbatim"] for r in rows) / total if total else None
@@ -295,4 +332,6 @@ def summarise(questions: list[Question], records: list[dict], ks=KS) -> dict:
         "overall": aggregate(rows, ks),
         "per_type": {t: aggregate([r for r in rows if r["type"] == t], ks) for t in types},
         "questions": rows,
+        "per_answer_type": {t: aggregate([r for r in rows if r.get("answer_type") == t], ks)
+                            for t in sorted({r.get("answer_type") or "" for r in rows}) if t},
     }

@@ -24,6 +24,11 @@ OVERALL_ROWS = [
     ("refusal_precision", "Refusal precision", "f"),
     ("refusal_recall", "Refusal recall", "f"),
     ("false_refusal_rate", "False refusal rate (answerable refused)", "f"),
+    ("partly", "Partly answered (subject found, detail missing)", "n"),
+    ("partly_unanswerable", "Partly — on unanswerable questions", "n"),
+    ("partly_answerable_rate", "Partly — share of answerable questions", "f"),
+    ("span_correct", "Answer span correct (typed answerable)", "f"),
+    ("span_correct_n", "Typed answerable questions with a reference span", "n"),
     ("verbatim_rate", "Verbatim quote rate", "f"),
     ("citations", "Citations", "n"),
     ("latency_p50_ms", "Latency p50 (ms)", "ms"),
@@ -68,6 +73,20 @@ def type_table(result: dict) -> str:
     rows = [[t] + [fmt(m.get(key), kind) for key, _, kind in TYPE_COLUMNS] for t, m in result["per_type"].items()]
     rows.append(["**all**"] + [fmt(result["overall"].get(key), kind) for key, _, kind in TYPE_COLUMNS])
     return _table(["Type", *[label for _, label, _ in TYPE_COLUMNS]], rows)
+
+
+ANSWER_TYPE_COLUMNS = [
+    ("questions", "n", "n"), ("answerable", "answerable", "n"), ("refusal_precision", "Ref. P", "f"),
+    ("refusal_recall", "Ref. R", "f"), ("false_refusal_rate", "Wrongly refused", "f"),
+    ("partly", "Partly", "n"), ("span_correct", "Span correct", "f"), ("span_correct_n", "Span n", "n"),
+]
+
+
+def answer_type_table(result: dict) -> str:
+    """Refusal, "partly" and span accuracy per asked answer type (quantity, date, money …)."""
+    rows = [[t] + [fmt(m.get(key), kind) for key, _, kind in ANSWER_TYPE_COLUMNS]
+            for t, m in result.get("per_answer_type", {}).items()]
+    return _table(["Answer type", *[label for _, label, _ in ANSWER_TYPE_COLUMNS]], rows)
 
 
 def type_by_config_table(results: dict[str, dict], key: str = "recall@5") -> str:
@@ -148,6 +167,10 @@ def write_markdown(results: dict[str, dict], path: Path, meta: dict) -> Path:
         "## Evidence recall@5 per type and configuration",
         "",
         type_by_config_table(results, "recall@5"),
+        "",
+        f"## Outcomes and answer spans per answer type — `{primary}`",
+        "",
+        answer_type_table(results[primary]) if results[primary].get("per_answer_type") else "(no answer types)",
         "",
         "## Refusal recall per type and configuration",
         "",

@@ -136,6 +136,10 @@ def record_of(question: Question, answer, config: Config, latency_ms: float, doc
         ],
         "answer": answer.answer,
         "refused": answer.refused,
+        "outcome": answer.outcome,
+        "answer_type": answer.answer_type,
+        "reason": answer.reason,
+        "answer_span": answer.answer_span.text if answer.answer_span else None,
         "citations": citations,
         "latency_ms": round(latency_ms, 2),
     }
