@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     sentence_kinds: list[str] = Field(["profile", "report"], description="Document kinds whose chunks get sentence vectors (law chunks are already article/fracción sized).")
     sentence_min_chars: int = Field(30, ge=1, description="Shorter sentences get no vector of their own.")
     max_pages: int = Field(3000, ge=1, description='PDFs with more pages are skipped by `mgi build` ("too many pages").')
+    read_workers: int = Field(0, ge=0, description="Processes reading documents in parallel during a build (0 = one per CPU core).")
 
     # -- ask stages ----------------------------------------------------------------------
     rerank_stage: Literal["fusion", "learned"] = Field("fusion", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
@@ -93,6 +94,7 @@ class Settings(BaseSettings):
     legal_lead_per_law: int = Field(2, ge=0, description="Passages of each kept law placed first in the ranked list (interleaved, strongest law first).")
     legal_quotes_per_law: int = Field(2, ge=1, description="Quotes from each kept law's own text.")
     legal_profile_quotes: int = Field(4, ge=0, description="Profile sentences naming an instrument quoted as the profile's claims.")
+    gap_boost: float = Field(0.25, ge=0, description='"What are the gaps …?" questions: profile passages tagged "potential for development" gain this share of the best candidate\'s score (0 = off).')
 
     # -- limits --------------------------------------------------------------------------
     max_question_chars: int = Field(2000, ge=1, description="Longest question (and history question) accepted.")

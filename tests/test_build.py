@@ -111,3 +111,21 @@ def test_large_corpora_use_hnsw_and_filters_still_work(small_corpus):
     assert len(passages) == 5 and all(p.document.kind == "profile" for p in passages)
     answer = assistant.ask("Do migrants have access to health services in Mexico City?")
     assert answer.citations and not answer.refused
+
+
+def test_files_are_read_in_parallel_and_broken_ones_report_their_reason(tmp_path):
+    from assistant.ingest.build import read_files
+    from assistant.ingest.catalog import document_metas
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nMigrants and shelters.\n")
+    (docs / "b.md").write_text("# B\n\nHealth services.\n")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    metas, _ = document_metas(docs)
+    for workers in (1, 2):
+        settings = get_settings(documents_dir=docs, read_workers=workers)
+        results = {meta.file: result for meta, result in read_files(settings, metas, progress=False)}
+        assert set(results) == {"a.md", "b.md", "broken.pdf"}
+        assert "Migrants and shelters." in results["a.md"].text
+        assert isinstance(results["broken.pdf"], str) and results["broken.pdf"]

@@ -166,31 +166,63 @@ def build_index(settings: Settings, progress: bool = True, backends: list[str] |
 def read_documents(settings: Settings, metas: list[DocumentMeta], previous: Previous,
                    report: BuildReport, progress: bool) -> list[Document]:
     """Read stage: each file once (reused when its hash and the reader are unchanged)."""
-    from tqdm import tqdm
-
-    from assistant.ingest.readers import read_document
-
-    documents: list[Document] = []
     same_reader = previous.manifest.reader_version == READER_VERSION
-    bar = tqdm(metas, desc="read", unit="doc", disable=not progress)
-    for meta in bar:
-        bar.set_postfix_str(meta.file[-30:])
+    documents: dict[str, Document] = {}
+    to_read = []
+    for meta in metas:
         old = previous.documents.get(meta.id)
         if old and old.meta.sha256 == meta.sha256 and same_reader:
             old.meta = meta
-            documents.append(old)
+            documents[meta.id] = old
             report.reused.append(meta.id)
-            continue
-        try:
-            documents.append(read_document(settings.documents_dir / meta.file, meta, settings.max_pages))
-        except Exception as error:  # noqa: BLE001 - a broken file is skipped and reported
-            report.skipped.append({"file": meta.file, "sha256": meta.sha256,
-                                   "reason": str(error) or type(error).__name__})
+        else:
+            to_read.append(meta)
+    for meta, result in read_files(settings, to_read, progress):
+        if isinstance(result, Document):
+            documents[meta.id] = result
+        else:  # a broken file is skipped and reported
+            report.skipped.append({"file": meta.file, "sha256": meta.sha256, "reason": result})
     report.reused.sort()
     if not documents:
         raise IndexProblem(f"no readable documents in {settings.documents_dir}"
                            + "".join(f"\n  {s['file']}: {s['reason']}" for s in report.skipped))
-    return documents
+    return [documents[meta.id] for meta in metas if meta.id in documents]
+
+
+def read_one(path: Path, meta: DocumentMeta, max_pages: int) -> Document | str:
+    """One file as a Document, or the reason it cannot be read."""
+    from assistant.ingest.readers import read_document
+
+    try:
+        return read_document(path, meta, max_pages)
+    except Exception as error:  # noqa: BLE001 - any failure is reported as the file's reason
+        return str(error) or type(error).__name__
+
+
+def read_files(settings: Settings, metas: list[DocumentMeta], progress: bool):
+    """(meta, Document or reason) for each file, read in parallel processes when there are
+    several (``settings.read_workers``; spawned, so no model state is forked)."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    workers = min(settings.read_workers or os.cpu_count() or 1, len(metas))
+    bar = tqdm(total=len(metas), desc="read", unit="doc", disable=not progress)
+    paths = [settings.documents_dir / meta.file for meta in metas]
+    if workers <= 1:
+        for meta, path in zip(metas, paths):
+            bar.set_postfix_str(meta.file[-30:])
+            yield meta, read_one(path, meta, settings.max_pages)
+            bar.update()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for meta, result in zip(metas, pool.map(read_one, paths, metas, [settings.max_pages] * len(metas))):
+                yield meta, result
+                bar.update()
+    bar.close()
 
 
 def link_sources(documents: list[Document], metas: list[DocumentMeta]) -> None:
