@@ -229,8 +229,8 @@ def serve(
     import uvicorn
 
     from assistant.conversations import StorageError, open_store
-    from assistant.serve.deps import database_target
-    from assistant.serve.limits import server_options
+    from assistant.serve.server import server_options
+    from assistant.serve.store import database_target
 
     settings = _settings(documents, index, host=host, port=port,
                          rebuild_on_start=True if rebuild else None)

@@ -10,7 +10,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.serve.deps import BROWSER_COOKIE, hash_password, parse_users, verify_password
+from assistant.serve.access import BROWSER_COOKIE
+from assistant.serve.passwords import hash_password, parse_users, verify_password
 
 from .fakes import fake_app
 

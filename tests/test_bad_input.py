@@ -204,7 +204,7 @@ def test_body_over_the_cap_is_413(client, built_index_settings):
 
 
 def test_security_headers_on_every_response(client):
-    from assistant.serve.limits import templates_use_inline_styles
+    from assistant.serve.headers import templates_use_inline_styles
 
     for response in (client.get("/"), client.get("/?q=salud"), client.get("/api/documents"),
                      client.get("/healthz"), client.get("/api/nowhere"),
@@ -229,7 +229,7 @@ def test_templates_have_no_inline_scripts():
     """The CSP allows scripts from 'self' only: an inline <script> would be blocked."""
     import re
 
-    from assistant.serve.limits import TEMPLATES
+    from assistant.serve.headers import TEMPLATES
 
     for template in TEMPLATES.rglob("*.html"):
         text = template.read_text(encoding="utf-8")

@@ -159,7 +159,7 @@ def test_concurrent_appends_from_two_workers_get_distinct_turns(store_factory):
 
 def test_a_refusing_guard_stores_nothing(store):
     """The timeout's TurnGuard raises inside the write: the transaction stores no turn."""
-    from assistant.serve.limits import RequestAbandoned, TurnGuard
+    from assistant.serve.timeout import RequestAbandoned, TurnGuard
 
     conversation = store.create(owner="o")
     guard = TurnGuard()
@@ -205,7 +205,7 @@ def test_open_store_chooses_the_backend_by_url(tmp_path):
 
 def test_database_setting_accepts_a_url():
     """MGI_DATABASE=postgresql://… reaches the store intact (a Path would mangle '//')."""
-    from assistant.serve.deps import database_target
+    from assistant.serve.store import database_target
     from assistant.settings import Settings
 
     settings = Settings(database_url="postgresql://mgi:pw@db.internal:5432/mgi")

@@ -23,7 +23,7 @@ def running(app, settings):
     """uvicorn with server_options(settings) on a free loopback port; yields the port."""
     import uvicorn
 
-    from assistant.serve.limits import server_options
+    from assistant.serve.server import server_options
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -150,7 +150,7 @@ def test_concurrency_beyond_the_limit_is_503_not_a_queue(server):
 
 
 def test_uvicorn_never_trusts_forwarded_headers_itself(tmp_path):
-    from assistant.serve.limits import server_options
+    from assistant.serve.server import server_options
 
     options = server_options(fake_settings(tmp_path))
     assert options["proxy_headers"] is False and options["forwarded_allow_ips"] == ""

@@ -35,15 +35,15 @@ def test_concurrent_clients_get_no_errors(built_index_settings):
 @pytest.fixture()
 def frozen_clock(monkeypatch):
     """The rate limiter's clock, stopped at t=1000 s; advance it with ``clock[0] += s``."""
-    from assistant.serve import limits
+    from assistant.serve import ratelimit
 
     clock = [1000.0]
-    monkeypatch.setattr(limits, "_now", lambda: clock[0])
+    monkeypatch.setattr(ratelimit, "_now", lambda: clock[0])
     return clock
 
 
 def test_token_bucket_refills_continuously(frozen_clock):
-    from assistant.serve.limits import TokenBuckets
+    from assistant.serve.ratelimit import TokenBuckets
 
     buckets = TokenBuckets(per_minute=6)  # one token every 10 s, burst of 6
     assert [buckets.take("a") for _ in range(6)] == [0.0] * 6

@@ -8,7 +8,7 @@ POST   /api/conversations/{id}/ask           {question, filters?, k?} → Answer
                                              turns are sent as history (follow-ups work)
 GET    /api/conversations/{id}/export?format=md|csv|bib|json   download the cited passages
 
-Conversations belong to their owner (deps.py): another owner's conversation is a 404, like
+Conversations belong to their owner (access.py): another owner's conversation is a 404, like
 an unknown or malformed id, so probing ids reveals nothing. Errors are ``{"error": ...}``.
 """
 
@@ -29,19 +29,12 @@ from assistant.conversations import (
 )
 from assistant.core import Assistant
 from assistant.records import Filters
-from assistant.serve.deps import (
-    ERRORS,
-    AskResponse,
-    assistant_of,
-    csrf_valid,
-    identity_of,
-    no_nul,
-    owner_of,
-    public_base,
-    store_of,
-    with_index,
-)
+from assistant.serve.access import csrf_of, csrf_valid, identity_of, owner_of
+from assistant.serve.deps import AskResponse, assistant_of, no_nul, public_base, with_index
 from assistant.serve.exports import FORMATS, export, filename
+from assistant.serve.handlers import ERRORS
+from assistant.serve.store import store_of
+from assistant.serve.timeout import turn_guard
 
 TURN_HEADER = "X-Conversation-Turn"
 # The pattern is documented in the schema and enforced by the store: a malformed id is
@@ -96,14 +89,13 @@ def ask_in_conversation(
 
 
 def guard_of(request: Request):
-    from assistant.serve.limits import turn_guard
-
+    """The request's TurnGuard (when a request timeout is set), for ``Store.add_turn``."""
     return turn_guard(request.scope)
 
 
 def clean_filters(filters: Filters | None) -> Filters | None:
     """None when no filter value is set, so "no filters" is stored as such."""
-    if filters is None or not (filters.document or filters.kind or filters.language):
+    if filters is None or filters.is_empty():
         return None
     return filters
 
@@ -145,8 +137,6 @@ def delete_conversation(
 @router.get("/csrf", tags=["access"])
 def csrf(request: Request) -> dict:
     """The caller's CSRF token (for ``X-CSRF-Token`` on DELETE from a cookie session)."""
-    from assistant.serve.deps import csrf_of
-
     return {"csrf": csrf_of(request)}
 
 
