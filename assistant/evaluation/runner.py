@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +30,25 @@ class Config:
     name: str
     retriever: str
     embedder: str | None
+    rerank: str | None = None  # None: the Settings' rerank stage
 
     @property
     def slug(self) -> str:
         return self.name.replace(":", "-").replace("/", "-")
 
 
+RERANKERS = ("fusion", "learned")
+
+
 def parse_config(name: str, available: list[str], default: str | None = None) -> Config:
-    """``bm25`` | ``dense[:backend]`` | ``hybrid[:backend]``, checked against the index."""
+    """``bm25`` | ``dense[:backend]`` | ``hybrid[:backend]``, checked against the index;
+    ``hybrid:<backend>+fusion`` / ``+learned`` also picks the rerank stage for that run."""
+    name, _, rerank = name.strip().partition("+")
+    if rerank:
+        if rerank not in RERANKERS:
+            raise EvalError(f"unknown rerank stage {rerank!r} in {name}+{rerank}: use {' or '.join(RERANKERS)}")
+        config = parse_config(name, available, default)
+        return Config(f"{config.name}+{rerank}", config.retriever, config.embedder, rerank)
     retriever, _, backend = name.strip().partition(":")
     if retriever not in RETRIEVERS:
         raise EvalError(f"unknown configuration {name!r}: use bm25, dense:<backend> or hybrid:<backend>")
@@ -163,6 +175,29 @@ def _fresh_start(assistant, options: dict) -> None:
 def run_config(assistant, questions: list[Question], config: Config, k: int = 10,
                progress: bool = True) -> list[dict]:
     """Ask every question (follow-ups with their history) and return the run records."""
+    with rerank_stage(assistant, config.rerank):
+        return _run_config(assistant, questions, config, k, progress)
+
+
+@contextmanager
+def rerank_stage(assistant, stage: str | None):
+    """Run with another rerank stage (``+fusion`` / ``+learned`` configurations), then restore."""
+    if stage is None:
+        yield
+        return
+    from assistant.search.learned import LearnedRanker
+    from assistant.search.rerank import FusionOrder
+
+    kept = assistant.pipeline.reranker
+    assistant.pipeline.reranker = (FusionOrder() if stage == "fusion" else
+                                   LearnedRanker.load(assistant.index, assistant.query_vector, assistant.settings))
+    try:
+        yield
+    finally:
+        assistant.pipeline.reranker = kept
+
+
+def _run_config(assistant, questions: list[Question], config: Config, k: int, progress: bool) -> list[dict]:
     from tqdm import tqdm
 
     from assistant.records import Turn

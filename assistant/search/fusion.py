@@ -65,16 +65,17 @@ class FusedRetriever:
                 hit.score += 1.0 / (self.settings.rrf_k + rank + 1) if hybrid else score
         fused = sorted(hits.values(), key=lambda h: -h.score)[: request.candidates]
         if hybrid:
-            fused += self.language_candidates(request.backend, query.dense_text, mask, {h.position for h in fused})
+            fused += self.language_candidates(request.backend, query.dense_text, mask, {h.position for h in fused},
+                                              min(self.settings.language_candidates, request.candidates // 5))
             self._complete(fused, scores, request.backend, query.dense_text, mu, sigma)
         return fused
 
     def language_candidates(self, backend: str, text: str, mask: np.ndarray | None,
-                            seen: set[int]) -> list[Hit]:
+                            seen: set[int], per_language: int) -> list[Hit]:
         """The best dense chunks of each document language not already fused, appended after
         the fused order (which they leave unchanged) for the rerank stage: a Spanish question
-        over English text meets its passages even where Spanish text wins on raw cosine."""
-        per_language = self.settings.language_candidates
+        over English text meets its passages even where Spanish text wins on raw cosine.
+        At most ``per_language`` each (Settings.language_candidates, and a fifth of the pool)."""
         if per_language <= 0:
             return []
         extra: list[Hit] = []

@@ -114,8 +114,15 @@ class LearnedRanker:
             log.warning("learned ranker unavailable (%s); keeping the fusion order", error)
             return FusionOrder()
         backends = model.meta.get("backends") or list(settings.ranker_backends)
+        if not backends or backends[0] not in index.dense:
+            log.warning("learned ranker needs %s vectors, which this index lacks; keeping the fusion order",
+                        backends[0] if backends else "dense")
+            return FusionOrder()
         names = InstrumentNames(index.documents)
-        return cls(model, CandidateFeatures(index, encode, backends, names.named_in))
+        features = CandidateFeatures(index, encode, backends, names.named_in)
+        for backend in features.backends[:1]:
+            features.document_bands(backend)  # once, at load, not inside the first question
+        return cls(model, features)
 
     def rerank(self, query: Query, candidates: list[Hit], k: int) -> list[Hit]:
         if len(candidates) < self.min_candidates or not _both_signals(candidates):

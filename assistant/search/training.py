@@ -23,6 +23,10 @@ from assistant.search.features import FEATURES
 from assistant.search.learned import export_model
 
 DEFAULT_TRAINING = ("eval/dev.jsonl", "eval/tune.jsonl")
+# Chosen by grouped cross-validation on the training files (docs/retrieval.md): MiniLM's
+# cosines (dense2*) and the sentence max-sim (sentence_*) did not raise recall@5, and
+# dropping them saves a second query encode and the sentence vectors.
+SHIPPED_FEATURES = tuple(f for f in FEATURES if not f.startswith(("dense2", "sentence_dense", "sentence_gap")))
 
 
 @dataclass
@@ -139,30 +143,38 @@ def per_type(groups: list[Group], scores: list[np.ndarray]) -> dict[str, dict[st
                              [s for g, s in zip(groups, scores) if g.type == t]) for t in types}
 
 
-def ablation(groups: list[Group], kind: str, features: tuple[str, ...] = FEATURES) -> dict[str, dict]:
+def ablation(groups: list[Group], kind: str, features: tuple[str, ...] = SHIPPED_FEATURES) -> dict[str, dict]:
     """Cross-validated metrics with every signal, and with each one removed in turn."""
-    all_columns = list(range(len(features)))
+    all_columns = [FEATURES.index(name) for name in features]
     rows = {"all": cross_validate(groups, kind, all_columns)}
-    for i, name in enumerate(features):
-        rows[f"-{name}"] = cross_validate(groups, kind, [c for c in all_columns if c != i])
+    for column in all_columns:
+        rows[f"-{FEATURES[column]}"] = cross_validate(groups, kind, [c for c in all_columns if c != column])
     return rows
 
 
-def train(assistant, files: list[Path], kind: str, pool: int, out: Path | None) -> dict:
+def train(assistant, files: list[Path], kind: str, pool: int, out: Path | None,
+          features: tuple[str, ...] = SHIPPED_FEATURES) -> dict:
     """Collect, cross-validate, fit on everything and (with ``out``) write the model file."""
     from assistant.evaluation.testset import load_testset
 
     questions = [q for file in files for q in load_testset(file)]
-    groups = collect(assistant, questions, pool)
+    return train_groups(collect(assistant, questions, pool), kind, out, features,
+                        {"trained_on": [str(f) for f in files], "pool": pool,
+                         "backends": list(assistant.settings.ranker_backends)})
+
+
+def train_groups(groups: list[Group], kind: str, out: Path | None, features: tuple[str, ...],
+                 meta: dict) -> dict:
+    """Cross-validate on collected groups, fit on all of them, write the model file."""
+    columns = [FEATURES.index(name) for name in features]
     baseline = order_metrics(groups, [-np.arange(len(g.labels), dtype=float) for g in groups])
-    report = {"questions": len(groups), "pool": pool, "model": kind, "fusion": baseline,
-              "cross_validated": cross_validate(groups, kind)}
+    report = {"questions": len(groups), "model": kind, "fusion": baseline,
+              "cross_validated": cross_validate(groups, kind, columns)}
     if out is not None:
-        model = fit(groups, kind, list(range(len(FEATURES))))
-        meta = {"trained_on": [str(f) for f in files], "questions": len(groups), "pool": pool,
-                "cross_validated": report["cross_validated"], "fusion": baseline,
-                "created": time.strftime("%Y-%m-%d"), "backends": list(assistant.settings.ranker_backends)}
-        out.write_text(json.dumps(export_model(model, kind, FEATURES, meta), indent=1), encoding="utf-8")
+        meta = {**meta, "questions": len(groups), "cross_validated": report["cross_validated"],
+                "fusion": baseline, "created": time.strftime("%Y-%m-%d")}
+        model = fit(groups, kind, columns)
+        out.write_text(json.dumps(export_model(model, kind, features, meta), indent=1), encoding="utf-8")
         report["written"] = str(out)
     return report
 
@@ -174,13 +186,15 @@ def register(app) -> None:
     @app.command("train-ranker")
     def train_ranker(
         files: list[Path] = typer.Argument(None, help="Training test sets (default: eval/dev.jsonl eval/tune.jsonl)."),
-        model: str = typer.Option("trees", "--model", help='"trees" (gradient boosting) or "logistic".'),
+        model: str = typer.Option("logistic", "--model", help='"logistic" or "trees" (gradient boosting).'),
         pool: int = typer.Option(50, "--pool", min=5, help="Fused candidates per question."),
         out: Path = typer.Option(None, "--out", help="Write the model here (default: Settings.ranker_model)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
+        ablate: bool = typer.Option(False, "--ablate", help="Also cross-validate with each signal removed in turn."),
     ) -> None:
         """Train the learned second-stage ranker on the training splits (never eval/test.jsonl)."""
         from assistant.core import Assistant
+        from assistant.evaluation.testset import load_testset
         from assistant.settings import get_settings
 
         settings = get_settings(rerank_stage="fusion")
@@ -190,3 +204,6 @@ def register(app) -> None:
         assistant = Assistant.open(settings)
         target = None if dry_run else (out or settings.ranker_model)
         typer.echo(json.dumps(train(assistant, chosen, model, pool, target), indent=1))
+        if ablate:
+            questions = [q for file in chosen for q in load_testset(file)]
+            typer.echo(json.dumps(ablation(collect(assistant, questions, pool), model), indent=1))

@@ -1,0 +1,58 @@
+"""Per-candidate signals on the tiny index (fast tier)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.search.features import FEATURES, CandidateFeatures
+from assistant.search.query import Hit, contextualise
+from assistant.storage import SentenceVectors
+from tests.tiny import fake_encode, tiny_index
+
+
+def _rows(question: str, positions: list[int], named=None, index=None):
+    index = index or tiny_index()
+    features = CandidateFeatures(index, fake_encode, ["fake"], named)
+    query = contextualise(question, [])
+    bm25 = index.sparse.scores(query.tokens)
+    hits = [Hit(p, 0.0, bm25=float(bm25[p])) for p in positions]
+    matrix = features.matrix(query, hits)
+    return {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+
+
+def test_one_row_per_candidate_and_no_nan():
+    rows = _rows("health services for migrants", [0, 1, 2, 3])
+    assert all(len(column) == 4 for column in rows.values())
+    assert not any(np.isnan(column).any() for column in rows.values())
+
+
+def test_dense_and_coverage_favour_the_answering_chunk():
+    rows = _rows("public health services", [0, 1])
+    assert rows["dense"][1] > rows["dense"][0] and rows["dense_gap"][1] == 0.0
+    assert rows["coverage"][1] > rows["coverage"][0]
+    assert rows["sentence_coverage"][1] >= rows["coverage"][1] * 0.5
+
+
+def test_language_kind_article_and_named_document():
+    rows = _rows("¿Qué dice el artículo 9 sobre el registro civil?", [1, 3], named=lambda q: ["law"])
+    assert rows["language_match"].tolist() == [0.0, 1.0]  # Spanish question: the law, not the profile
+    assert rows["is_legal"].tolist() == [0.0, 1.0]
+    assert rows["article_match"].tolist() == [0.0, 1.0]
+    assert rows["named_document"].tolist() == [0.0, 1.0] and rows["names_any"].tolist() == [1.0, 1.0]
+
+
+def test_document_signals_share_and_best():
+    rows = _rows("migrants health", [0, 1, 2])
+    assert np.isclose(rows["doc_share"][0], 2 / 3) and np.isclose(rows["doc_share"][2], 1 / 3)
+    assert rows["doc_best_z"][0] == rows["doc_best_z"][1]
+    assert rows["doc_gap"].max() == 0.0
+
+
+def test_sentence_vectors_raise_the_best_sentence_cosine():
+    index = tiny_index()
+    health = fake_encode("fake", "health")
+    index.sentences["fake"] = SentenceVectors(np.array([1], dtype=np.int32), np.array([0], dtype=np.int32),
+                                              np.array([5], dtype=np.int32), health[None, :])
+    rows = _rows("health", [0, 1], index=index)
+    assert np.isclose(rows["sentence_dense"][1], 1.0)
+    assert rows["sentence_dense"][0] == rows["dense"][0]  # no sentence vectors: the chunk's cosine
