@@ -237,3 +237,47 @@ def test_form_works_without_javascript(server, browser, output_dir):
     page.get_by_role("button", name="Ask").click()
     expect(page.locator("#form-error")).to_have_text("question is empty")
     context.close()
+
+
+@pytest.fixture
+def typed_judge_on(assistant):
+    """The server's assistant with the typed judge for one test, then the judge it had."""
+    from assistant.answer.judge import TypedJudge
+
+    before = assistant.pipeline.judge
+    index = assistant.index
+    assistant.pipeline.judge = TypedJudge(index.sparse, index.chunks, index.documents, assistant.settings)
+    yield assistant
+    assistant.pipeline.judge = before
+
+
+THREE_OUTCOMES = [
+    ("How many foreign embassies does the capital keep in contact with for emergency information?", "answered"),
+    ("How many volunteers work at the migrant shelters in Mexico City?", "partly"),
+    ("What is the migrant population of Guadalajara?", "not_in_documents"),
+]
+
+
+def test_the_three_outcomes_are_shown_plainly(server, browser, output_dir, typed_judge_on):
+    """answered (the span in <mark> first and inside its quote), partly, not in the documents."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    page.goto(server + "/")
+    for n, (question, outcome) in enumerate(THREE_OUTCOMES, 1):
+        page.locator("#question").fill(question)
+        page.get_by_role("button", name="Ask").click()
+        turn = page.locator(f"#turn-{n}")
+        expect(turn.locator(f'[data-outcome="{outcome}"]')).to_be_visible(timeout=60_000)
+        if outcome == "answered":
+            lead = turn.locator(".outcome mark.answer-span")
+            expect(lead).to_contain_text("86")
+            expect(turn.locator(".citation blockquote mark.answer-span").first).to_have_text(lead.inner_text())
+        elif outcome == "partly":
+            expect(turn.locator(".outcome")).to_contain_text("The documents discuss")
+            expect(turn.locator(".outcome")).to_contain_text("give no figure")
+            assert turn.locator("mark").count() == 0
+        else:
+            expect(turn.locator(".refusal")).to_contain_text("Not in the documents")
+    page.screenshot(path=str(output_dir / "chat-outcomes.png"), full_page=True)
+    page.close()

@@ -80,6 +80,8 @@ _ASKING = frozenset(tokenize(
 _ORG_HEAD = re.compile(r"\b(Ministry|Secretar[ií]a|Secretariat|Commission|Comisi[óo]n|Institute|Instituto|"
                        r"Council|Consejo|Unit|Unidad|System|Sistema|Office|Oficina|Agency|Police|Polic[ií]a|"
                        r"Prosecutor|Fiscal[ií]a|Authority|Committee|Comit[ée])\b")
+_AUXILIARIES = re.compile(r"(?i)(do|does|did|is|are|was|were|can|could|will|would|has|have|had|must|should|"
+                          r"es|son|fue|fueron|se|ha|han|hay|puede|pueden|debe|deben)$")  # a subject phrase stops there
 _NAMED = frozenset({"person_org", "place", "law_article"})  # names and labels: paraphrase-tolerant
 _DETAILS = {
     "quantity": "figure", "money": "amount of money", "date": "date or year",
@@ -247,7 +249,7 @@ def subject_phrase(question: str, matched: frozenset[str]) -> str:
     best, run = (0, 0), []
     for i, word in enumerate(words):
         tokens = tokenize(word.group(0))
-        if tokens and not all(t in matched for t in tokens):
+        if (tokens and not all(t in matched for t in tokens)) or _AUXILIARIES.match(word.group(0)):
             run = []
             continue
         run.append(i)

@@ -24,8 +24,8 @@ from assistant.text import fold, stopwords
 
 _UNITS_ES = ("uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|"
              "dieciseis|diecisiete|dieciocho|diecinueve|veinte|veinti\\w+|treinta|cuarenta|cincuenta|"
-             "sesenta|setenta|ochenta|noventa|cien|ciento|doscientos|trescientos|cuatrocientos|"
-             "quinientos|seiscientos|setecientos|ochocientos|novecientos|mil|millon|millones")
+             "sesenta|setenta|ochenta|noventa|cien|ciento|(?:dos|tres|cuatro|seis|sete|ocho|nove)cient[oa]s|quinient[oa]s|"
+             "mil|mill[oó]n|millones")
 _UNITS_EN = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
              "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
              "hundred|thousand|million|billion|twice|once|half|dozen")

@@ -195,7 +195,9 @@
       if (exportSection) { exportSection.hidden = false; }
       setBusy(false);
       say(answer.refused ? "The documents do not answer this question; the closest passages are listed."
-        : "Answer ready: " + answer.citations.length + " quoted passage" +
+        : (answer.outcome === "partly" ? "Partly answered: the documents discuss the subject but not the detail asked. "
+          : (answer.answer_span ? "Answer: " + answer.answer_span.text + ". " : "")) +
+          "Answer ready: " + answer.citations.length + " quoted passage" +
           (answer.citations.length === 1 ? "" : "s") + ".");
       var heading = turn.querySelector(".question");
       if (heading) { heading.focus(); }

@@ -1,0 +1,79 @@
+"""Answer spans of each type inside a sentence (fast tier: hand-made sentences)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.spans import comparisons, find_spans
+
+
+def texts(sentence: str, answer_type: str, question: str = "") -> list[str]:
+    found = find_spans(sentence, answer_type, question)
+    assert all(sentence[f.start:f.end] == f.text for f in found)  # verbatim offsets
+    return [f.text for f in found]
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("La Secretaría dispondrá de 45 días hábiles para resolver.", "45 días hábiles"),
+    ("The city opened 12 shelters last year.", "12 shelters"),
+    ("More than 90 per cent of the revenue is federal.", "More than 90 per cent"),
+    ("Venezuela accounts for 14% of the total.", "14%"),
+    ("The balance was 3.3 million persons.", "3.3 million persons"),
+    ("La Comisión sesionará una vez por trimestre.", "una vez por trimestre"),
+    ("El plazo no excederá de cuatro años.", "cuatro años"),
+])
+def test_quantities_with_their_units(sentence, expected):
+    assert any(expected in found for found in texts(sentence, "quantity"))
+
+
+def test_quantities_skip_years_articles_codes_and_numbers_the_question_holds():
+    sentence = "Under artículo 24, in 2021 during COVID-19 the city counted 557,181 residents."
+    assert texts(sentence, "quantity") == ["557,181 residents"]
+    assert texts("In 2021, 557,181 residents left.", "quantity", "Did 557,181 residents leave in 2021?") == []
+    assert texts("Párrafo reformado DOF 19-05-2017", "quantity") == []
+
+
+def test_dates_and_years_not_in_the_question():
+    assert texts("Desde el 15 de marzo de 2017 la ciudad es santuario.", "date") == ["15 de marzo de 2017"]
+    assert texts("The council was set up in March 2020.", "date") == ["March 2020"]
+    assert texts("In 2020 the census counted people.", "date", "What happened in 2020?") == []
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("Each beneficiary received 5,600 Mexican pesos.", "5,600 Mexican pesos"),
+    ("Se impondrá multa de quinientos a dos mil salarios mínimos.", "multa de quinientos a dos mil salarios mínimos"),
+    ("The fee is $1,250 for the card.", "$1,250"),
+    ("Multa de cien a quinientas veces la Unidad de Medida y Actualización.", None),
+    ("A loan of up to 300 UMA can be granted.", "300 UMA"),
+])
+def test_money_amounts(sentence, expected):
+    found = texts(sentence, "money")
+    assert (expected in found) if expected else found
+
+
+def test_money_needs_a_currency_not_just_a_number():
+    assert texts("The city opened 12 shelters.", "money") == []
+
+
+def test_article_labels():
+    assert texts("De conformidad con el artículo 7o y los artículos 8 y 9.", "law_article") == [
+        "artículo 7o", "artículos 8 y 9"]
+    assert texts("Article 11 of the Constitution protects migrants.", "law_article") == ["Article 11"]
+
+
+def test_names_of_bodies_and_places_not_in_the_question():
+    sentence = "The Mexican Commission for Refugee Assistance (COMAR) handles asylum in Mexico City."
+    assert texts(sentence, "person_org", "Which agency handles asylum in Mexico City?") == [
+        "Mexican Commission for Refugee Assistance (COMAR)"]
+    assert texts("The survey ran in Oaxaca and Chiapas.", "place", "Where did the survey run?") == ["Oaxaca and Chiapas"]
+    assert texts("Mexico City is large.", "place", "Is Mexico City large?") == []
+
+
+def test_comparisons():
+    assert comparisons("The city hosts more migrants than any other state.")
+    assert comparisons("La población es mayor que en 2010.")
+    assert not comparisons("The city hosts migrants.")
+
+
+def test_types_without_spans_find_none():
+    assert find_spans("The city opened 12 shelters.", "description") == []

@@ -1,0 +1,80 @@
+"""Answer types of questions, English and Spanish (fast tier: hand-made questions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.types import ANSWER_TYPES, TYPED, classify
+
+CASES = [
+    ("quantity", "How many shelters did the city open?"),
+    ("quantity", "What share of the budget goes to the welfare ministry?"),
+    ("quantity", "How long does the institute have to decide an appeal?"),
+    ("quantity", "¿Cuántos albergues abrió la ciudad?"),
+    ("quantity", "¿Qué porcentaje de los migrantes trabaja en el comercio?"),
+    ("quantity", "¿Con qué frecuencia se reúne el consejo?"),
+    ("date", "In what year was the housing fund created?"),
+    ("date", "Since when has the city called itself a sanctuary city?"),
+    ("date", "¿Desde cuándo funciona la oficina de atención?"),
+    ("date", "¿En qué año se publicó la ley?"),
+    ("money", "How much does a residence card cost?"),
+    ("money", "What fine does the law set for employers who hire without papers?"),
+    ("money", "¿Cuánto dinero recibió cada beneficiario?"),
+    ("money", "¿Qué multa impone la ley a los transportistas?"),
+    ("person_org", "Who registers births of foreign children?"),
+    ("person_org", "Which ministry runs the employment insurance?"),
+    ("person_org", "¿Qué dependencia coordina la atención a migrantes?"),
+    ("person_org", "¿Quién expide la constancia de residencia?"),
+    ("place", "Where is the refugee commission based?"),
+    ("place", "¿En qué ciudades se aplicó la encuesta?"),
+    ("law_article", "Which article of the Migration Law grants free emergency care?"),
+    ("law_article", "Which provision of the housing law defines decent housing?"),
+    ("law_article", "¿Qué artículo de la Ley de Migración prohíbe las visitas a albergues?"),
+    ("law_article", "¿En qué artículo se reconoce el derecho a la salud?"),
+    ("list", "Which laws protect family unity?"),
+    ("list", "Which city employment programmes are open to migrants?"),
+    ("list", "¿Qué leyes regulan la protección civil?"),
+    ("list", "¿Cuáles son los principios de la ley?"),
+    ("yes_no", "Can a migrant without papers enrol a child in school?"),
+    ("yes_no", "Does the city plan mention climate displacement?"),
+    ("yes_no", "¿Puede un extranjero casarse sin documentos?"),
+    ("yes_no", "¿Cuenta la ciudad con un seguro de desempleo?"),
+    ("description", "What does the profile say about cultural mediation?"),
+    ("description", "What kind of food aid do shelters receive?"),
+    ("description", "¿Qué establece la ley sobre la reunificación familiar?"),
+    ("description", "¿Cómo describe el perfil la migración de retorno?"),
+]
+
+
+@pytest.mark.parametrize("expected,question", CASES)
+def test_each_answer_type_in_both_languages(expected, question):
+    assert classify(question).answer_type == expected
+
+
+def test_every_type_has_cases_in_english_and_spanish():
+    spanish = {t for t, q in CASES if q.startswith("¿")}
+    english = {t for t, q in CASES if not q.startswith("¿")}
+    assert spanish == english == set(ANSWER_TYPES)
+
+
+def test_the_earliest_cue_wins_and_a_joined_typed_clause_beats_yes_no():
+    assert classify("Who takes charge when foreigners are caught in an emergency?").answer_type == "person_org"
+    assert classify("Is there support for abused women, and who runs it?").answer_type == "person_org"
+    assert classify("Has the city studied how many workers its employers need?").answer_type == "yes_no"
+    assert classify("If a borrower loses their job, for how long can payments be deferred?").answer_type == "quantity"
+
+
+@pytest.mark.parametrize("question", [
+    "What overall score did Mexico City get compared with Bogotá?",
+    "Which state hosts more foreign-born residents than Mexico City?",
+    "¿Recibe la ciudad más migrantes que Monterrey?",
+])
+def test_comparative_questions(question):
+    assert classify(question).comparative
+
+
+def test_plain_questions_are_not_comparative_and_typed_flags_follow_the_type():
+    kind = classify("How many shelters did the city open?")
+    assert not kind.comparative and kind.typed
+    assert not classify("What does the profile say about shelters?").typed
+    assert TYPED <= set(ANSWER_TYPES)
