@@ -1,13 +1,18 @@
 """A tiny stand-in for the Assistant (no index, no model) for fast tests of the HTTP layer:
-access, edge limits, exports and storage faults do not depend on retrieval."""
+access, edge limits, exports and storage faults do not depend on retrieval; and SQLite
+write faults on demand (``fail_writes``)."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
+from assistant.conversations import SQLiteStore
 from assistant.core import QuestionError
 from assistant.records import Answer, Citation, Document, DocumentMeta, DocumentRef
 
@@ -94,3 +99,35 @@ def fake_app(tmp_path: Path, assistant: FakeAssistant | None = None, **overrides
     assistant = assistant or FakeAssistant(settings)
     assistant.settings = settings
     return create_app(settings, assistant), settings, assistant
+
+
+DISK_FULL = sqlite3.OperationalError("database or disk is full")
+
+
+READ_ONLY = sqlite3.OperationalError("attempt to write a readonly database")
+
+
+class FaultyConnection:
+    """A sqlite3 connection whose write transactions fail with ``error``."""
+
+    def __init__(self, db: sqlite3.Connection, error: Exception) -> None:
+        self._db, self._error = db, error
+
+    def execute(self, sql, *args):
+        if sql.lstrip().upper().startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")):
+            raise self._error
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+@pytest.fixture()
+def fail_writes(monkeypatch):
+    """Call with an exception: from then on every SQLite write transaction raises it."""
+    real_open = SQLiteStore._open
+
+    def arm(error: Exception) -> None:
+        monkeypatch.setattr(SQLiteStore, "_open", lambda self: FaultyConnection(real_open(self), error))
+
+    return arm

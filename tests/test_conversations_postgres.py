@@ -19,7 +19,6 @@ import pytest
 from assistant.conversations import (
     ConversationNotFound,
     SQLiteStore,
-    StorageError,
     Store,
     is_postgres_url,
     open_store,
@@ -190,11 +189,6 @@ def test_health_is_a_real_write(store):
     assert health["ok"] is True and health["backend"] == store.backend
 
 
-def test_sqlite_runs_in_wal_mode(tmp_path):
-    store = SQLiteStore(tmp_path / "c.sqlite3")
-    assert store.health()["journal_mode"] == "wal"
-
-
 def test_open_store_chooses_the_backend_by_url(tmp_path):
     assert is_postgres_url("postgresql://u@h/db") and is_postgres_url("postgres://h/db")
     assert not is_postgres_url(tmp_path / "c.sqlite3")
@@ -203,20 +197,3 @@ def test_open_store_chooses_the_backend_by_url(tmp_path):
         assert open_store(POSTGRES_URL).backend == "postgresql"
 
 
-def test_database_setting_accepts_a_url():
-    """MGI_DATABASE=postgresql://… reaches the store intact (a Path would mangle '//')."""
-    from assistant.serve.store import database_target
-    from assistant.settings import Settings
-
-    settings = Settings(database_url="postgresql://mgi:pw@db.internal:5432/mgi")
-    assert database_target(settings) == "postgresql://mgi:pw@db.internal:5432/mgi"
-    assert database_target(Settings(database="/tmp/x.sqlite3")).__str__() == "/tmp/x.sqlite3"
-
-
-def test_unreachable_postgres_is_a_storage_error():
-    pytest.importorskip("psycopg")
-    from assistant.conversations.postgres import PostgresStore
-
-    with pytest.raises(StorageError, match="cannot reach the database server") as raised:
-        PostgresStore("postgresql://nobody:secret@127.0.0.1:9/none", timeout=2)
-    assert "secret" not in str(raised.value)

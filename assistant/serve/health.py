@@ -19,7 +19,7 @@ from assistant.serve.store import database_target, store_of_app
 from assistant.settings import Settings
 
 
-def _disk(path: Path) -> dict:
+def disk_space(path: Path) -> dict:
     """Free space of the file system holding ``path`` (its nearest existing parent)."""
     probe = Path(path)
     while not probe.exists() and probe != probe.parent:
@@ -45,7 +45,7 @@ def health(app: FastAPI) -> tuple[dict, int]:
     disk = None
     target = database_target(settings)
     if not isinstance(target, str):
-        disk = _disk(Path(target).parent)
+        disk = disk_space(Path(target).parent)
         if disk.get("free_mb") is not None and disk["free_mb"] < settings.min_free_disk_mb:
             problems.append(f"disk: {disk['free_mb']} MB free under the conversation store "
                             f"(minimum {settings.min_free_disk_mb} MB)")
