@@ -138,7 +138,8 @@ def _print_citations(answer) -> None:
     if answer.instruments:
         typer.secho("\nInstruments", bold=True)
     for instrument in answer.instruments:
-        typer.echo(instrument_line(instrument, key_source=False))
+        typer.echo(instrument_line(instrument, key_source=False)
+                   + (" — not in the corpus" if instrument.in_corpus is False else ""))
         for source in instrument.key_sources[:1]:
             typer.secho(f"     Key Source: {source.label}", dim=True)
     if answer.searched_documents:
@@ -153,6 +154,8 @@ def ask(
     document: list[str] = typer.Option(None, "--document", help="Only these document ids."),
     kind: list[str] = typer.Option(None, "--kind", help="Only these kinds (profile, law, constitution)."),
     language: list[str] = typer.Option(None, "--language", help="Only these languages (en, es)."),
+    dimension: list[str] = typer.Option(None, "--dimension", help="Only profile passages under these MiGOF dimensions (e.g. \"migrants' rights\")."),
+    assessment: list[str] = typer.Option(None, "--assessment", help='Only profile passages assessed "well-developed" or "potential for development".'),
     retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or bm25."),
     documents: Optional[Path] = DocsOption,
     index: Optional[Path] = IndexOption,
@@ -162,8 +165,9 @@ def ask(
     from assistant.records import Filters
 
     assistant = _open(_settings(documents, index))
-    filters = Filters(document=document or None, kind=kind or None, language=language or None) \
-        if (document or kind or language) else None
+    filters = Filters(document=document or None, kind=kind or None, language=language or None,
+                      dimension=dimension or None, assessment=assessment or None)
+    filters = None if filters.is_empty() else filters
     try:
         answer = assistant.ask(question, k=k, filters=filters, retriever=retriever)
     except RequestError as error:
@@ -179,6 +183,8 @@ def search(
     query: str = typer.Argument(..., help="Search terms or a question."),
     as_json: bool = typer.Option(False, "--json", help="Print the /api/search JSON."),
     k: Optional[int] = typer.Option(None, "-k"),
+    dimension: list[str] = typer.Option(None, "--dimension", help="Only profile passages under these MiGOF dimensions (e.g. \"migrants' rights\")."),
+    assessment: list[str] = typer.Option(None, "--assessment", help='Only profile passages assessed "well-developed" or "potential for development".'),
     retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or bm25."),
     documents: Optional[Path] = DocsOption,
     index: Optional[Path] = IndexOption,
@@ -186,9 +192,13 @@ def search(
     """Ranked passages for a query."""
     from assistant.errors import RequestError
 
+    from assistant.records import Filters
+
     assistant = _open(_settings(documents, index))
+    filters = Filters(dimension=dimension or None, assessment=assessment or None)
     try:
-        passages = assistant.search(query, k=k, retriever=retriever)
+        passages = assistant.search(query, k=k, filters=None if filters.is_empty() else filters,
+                                    retriever=retriever)
     except RequestError as error:
         fail(str(error))
     if as_json:

@@ -23,6 +23,7 @@ from assistant.answer.verify import StoredTextVerifier
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import DocumentNotFound, FilterError, OffsetError, QuestionError, UnknownRetriever, check_question
 from assistant.records import Answer, Document, Filters, Passage, Turn
+from assistant.search.assessment import GapRetriever
 from assistant.search.fusion import FusedRetriever
 from assistant.search.query import Hit, Query, contextualise
 from assistant.search.rerank import FusionOrder
@@ -225,7 +226,7 @@ def build_pipeline(assistant: Assistant) -> Pipeline:
         reranker = rerankers[settings.rerank_stage]()
     fanout = LegalFanout(index.documents, index.chunks, index.sparse, settings,
                          lambda query, request: reranker.rerank(query, fused.retrieve(query, request), request.k))
-    retriever = FanoutRetriever(fused, fanout)  # instrument questions: every law's best passages lead
+    retriever = GapRetriever(FanoutRetriever(fused, fanout), index.chunks, settings.gap_boost)  # laws lead; gaps prefer
     judge = (TypedJudge(index.sparse, index.chunks, index.documents, settings) if settings.judge_stage == "typed"
              else EvidenceJudge(index.sparse, index.chunks, settings))
     composer = ExtractiveComposer(index.sparse, index.chunks, index.documents, settings, assistant.ranked,

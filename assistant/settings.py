@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     legal_fanout: bool = Field(True, description='Instrument questions search every law and constitution in scope, one restricted search each, and answer grouped by instrument.')
     legal_hits_per_law: int = Field(5, ge=1, description="Passages kept from each law's restricted search.")
     legal_min_strength: float = Field(1.0, ge=0, description="A law is kept when its best passages reach this evidence strength (the judge's scale: 1.0 = its answer threshold) ...")
-    legal_keep_ratio: float = Field(0.75, ge=0, le=1, description="... and at least this share of the strongest law's strength (calibrated on eval/dev.jsonl + eval/tune.jsonl).")
+    legal_keep_ratio: float = Field(0.5, ge=0, le=1, description="... and at least this share of the strongest law's strength (calibrated on eval/dev.jsonl + eval/tune.jsonl).")
     legal_max_instruments: int = Field(6, ge=1, description="Most laws kept for one instrument answer.")
     legal_lead_per_law: int = Field(2, ge=0, description="Passages of each kept law placed first in the ranked list (interleaved, strongest law first).")
     legal_quotes_per_law: int = Field(2, ge=1, description="Quotes from each kept law's own text.")

@@ -228,3 +228,28 @@ def test_synthetic_bibliography_authors_are_not_headings(tmp_path):
     doc = read_profile(path, meta)
     assert [s.title for s in doc.sections if s.path[0] == "KEY SOURCES"] == ["KEY SOURCES"]
     assert [(k.author, k.year) for k in doc.key_sources][:2] == [("UNESCO", "2018"), ("City Council", "2019")]
+
+
+# -- MGI structure (issue 11): dimension and assessment on every KEY FINDINGS passage ---------
+def test_every_key_findings_section_carries_its_dimension_and_assessment(doc):
+    from assistant.ingest.readers.migof import ASSESSMENTS, DIMENSIONS
+
+    findings = [s for s in doc.sections if s.path[:1] == ["KEY FINDINGS"] and s.level == 3]
+    assert len(findings) == 12
+    assert [s.dimension for s in findings] == [d for d in DIMENSIONS for _ in range(2)]
+    assert [s.assessment for s in findings] == list(ASSESSMENTS) * 6
+    for section in findings:  # the rule follows the profile's own headings
+        expected = "well-developed" if "well-developed" in section.title else "potential for development"
+        assert section.assessment == expected
+    outside = [s for s in doc.sections if s.path[:1] != ["KEY FINDINGS"]]
+    assert all(s.dimension is None and s.assessment is None for s in outside)
+
+
+def test_every_key_findings_chunk_is_tagged(doc):
+    from assistant.ingest.chunking import chunk_document
+
+    chunks = chunk_document(doc)
+    for chunk in chunks:
+        section = doc.section_at(chunk.start)
+        in_findings = bool(section and section.path[:1] == ["KEY FINDINGS"] and section.level >= 3)
+        assert (chunk.dimension is not None and chunk.assessment is not None) == in_findings, chunk.id

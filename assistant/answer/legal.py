@@ -3,8 +3,8 @@
 ``LegalFanout`` searches each legal document in scope on its own (one restricted search per
 document through the retrieve + rerank stages) and scores how strongly its best articles
 answer the question, on the judge's own scale (1.0 = the judge's answer threshold): the
-larger of the best passages' idf coverage / ``refusal_min_coverage`` and their dense
-z-score / the backend's ``min_z``. An instrument is kept when its strength passes
+best passages' dense z-score / the backend's ``min_z`` (idf coverage /
+``refusal_min_coverage`` in bm25 mode). An instrument is kept when its strength passes
 ``legal_min_strength`` and stands within ``legal_keep_ratio`` of the strongest one.
 
 ``FanoutRetriever`` wraps the retrieve stage: for instrument questions the kept laws' best
@@ -68,15 +68,19 @@ class LegalFanout:
         return [d for d, doc in self.documents.items() if doc.meta.kind in LEGAL_KINDS and d in allowed]
 
     def strength(self, query: Query, hits: list[Hit], request: SearchRequest) -> float:
-        """The judge's scale over the best passages: coverage and dense z, each over its threshold."""
+        """The judge's scale over the best passages: their dense z over the backend's min_z —
+        language-neutral, so a question asked in English or Spanish keeps the same laws (word
+        coverage favours laws that share the question's words); idf coverage over
+        refusal_min_coverage only without dense vectors (bm25 mode)."""
         s = self.settings
         top = hits[: s.judge_passages]
         if not top:
             return 0.0
-        coverage = max(self.sparse.coverage(query.tokens, set(tokenize(self.chunks[h.position].text))) for h in top)
-        min_z = s.min_z(request.backend) if request.mode != "bm25" else 0.0
-        best_z = max(h.dense_z for h in top)
-        return max(coverage / s.refusal_min_coverage, best_z / min_z if min_z else 0.0)
+        if request.mode == "bm25":
+            coverage = max(self.sparse.coverage(query.tokens, set(tokenize(self.chunks[h.position].text)))
+                           for h in top)
+            return coverage / s.refusal_min_coverage
+        return max(h.dense_z for h in top) / s.min_z(request.backend)
 
     def evidence(self, query: Query, request: SearchRequest) -> list[LawEvidence]:
         """Every legal document in scope, strongest first, each marked kept or not (cached)."""

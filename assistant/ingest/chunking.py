@@ -160,6 +160,8 @@ def chunk_document(
                 article=label,
                 page=document.page_at(start),
                 page_end=document.page_at(max(start, end - 1)),
+                dimension=section.dimension if section else None,
+                assessment=section.assessment if section else None,
             )
             if count_tokens and max_tokens and len(group) > 1:
                 if count_tokens(embedding_text(document, chunk)) > max_tokens:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.errors import FilterError
+from assistant.ingest.readers.migof import ASSESSMENTS, DIMENSIONS
 from assistant.records import Chunk, Document, Filters
 
 __all__ = ["ChunkFilter", "FilterError"]
@@ -16,6 +17,8 @@ class ChunkFilter:
     def __init__(self, documents: dict[str, Document], chunks: list[Chunk]) -> None:
         self.documents = documents
         self._doc_of = np.array([c.document_id for c in chunks])
+        self._dimension_of = np.array([c.dimension or "" for c in chunks])  # MiGOF tags ("" = none)
+        self._assessment_of = np.array([c.assessment or "" for c in chunks])
 
     def known(self) -> dict[str, set[str]]:
         """Filter name → the values the index holds."""
@@ -23,6 +26,8 @@ class ChunkFilter:
             "document": set(self.documents),
             "kind": {d.meta.kind for d in self.documents.values()},
             "language": {d.meta.language for d in self.documents.values()},
+            "dimension": set(DIMENSIONS),
+            "assessment": set(ASSESSMENTS),
         }
 
     def check(self, filters: Filters) -> None:
@@ -39,15 +44,33 @@ class ChunkFilter:
         if filters is None or filters.is_empty():
             return set(self.documents)
         self.check(filters)
+        tagged = self.tagged_documents(filters)
         return {
             d.id for d in self.documents.values()
-            if (not filters.document or d.id in filters.document)
+            if (tagged is None or d.id in tagged)
+            and (not filters.document or d.id in filters.document)
             and (not filters.kind or d.meta.kind in filters.kind)
             and (not filters.language or d.meta.language in filters.language)
         }
+
+    def tagged_documents(self, filters: Filters) -> set[str] | None:
+        """Documents with a passage under the filtered MiGOF dimension/assessment (None: no such filter)."""
+        if not (filters.dimension or filters.assessment):
+            return None
+        keep = np.ones(len(self._doc_of), dtype=bool)
+        if filters.dimension:
+            keep &= np.isin(self._dimension_of, filters.dimension)
+        if filters.assessment:
+            keep &= np.isin(self._assessment_of, filters.assessment)
+        return set(self._doc_of[keep].tolist())
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         """Boolean mask of chunks passing the filters; None when nothing is filtered."""
         if filters is None or filters.is_empty():
             return None
-        return np.isin(self._doc_of, sorted(self.document_ids(filters)))
+        mask = np.isin(self._doc_of, sorted(self.document_ids(filters)))
+        if filters.dimension:  # profile passages under these MiGOF dimensions only
+            mask &= np.isin(self._dimension_of, filters.dimension)
+        if filters.assessment:
+            mask &= np.isin(self._assessment_of, filters.assessment)
+        return mask

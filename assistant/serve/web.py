@@ -32,6 +32,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from assistant.answer.citations import folded_key_sources
+from assistant.ingest.readers.migof import ASSESSMENTS, DIMENSIONS, scorecard
+
 from assistant.serve.chat_api import ask_in_conversation, clean_filters, guard_of
 from assistant.serve.deps import (
     SESSION_COOKIE,
@@ -56,6 +59,7 @@ templates.env.autoescape = True
 templates.env.filters["citation_text"] = citation_text
 templates.env.filters["locator"] = locator
 templates.env.filters["viewer_path"] = viewer_path
+templates.env.filters["folded"] = folded_key_sources  # one instrument, one entry (every label listed)
 templates.env.filters["when"] = lambda stamp: str(stamp)[:16].replace("T", " ") + " UTC"
 router = APIRouter(include_in_schema=False)
 
@@ -79,6 +83,8 @@ def _filter_choices(request: Request) -> dict[str, Any]:
         "languages": sorted({d.meta.language for d in docs}),
         "kind_labels": KIND_LABELS,
         "language_labels": LANGUAGE_LABELS,
+        "dimensions": list(DIMENSIONS),
+        "assessments": list(ASSESSMENTS),
     }
 
 
@@ -109,6 +115,8 @@ def _filters_from(values) -> Filters | None:
         document=[v for v in values.getlist("document") if v] or None,
         kind=[v for v in values.getlist("kind") if v] or None,
         language=[v for v in values.getlist("language") if v] or None,
+        dimension=[v for v in values.getlist("dimension") if v] or None,
+        assessment=[v for v in values.getlist("assessment") if v] or None,
     ))
 
 
@@ -361,3 +369,26 @@ def document_page(
         "document": document, "meta": document.meta, "window": window,
         "kind_labels": KIND_LABELS, "language_labels": LANGUAGE_LABELS,
     })
+
+
+@router.get("/profiles/{document_id}", response_class=HTMLResponse)
+def profile_page(document_id: str, request: Request) -> HTMLResponse:
+    """An MGI profile as a scorecard: per MiGOF dimension, its well-developed areas and its
+    areas with potential for development, each finding one line linking to the source viewer."""
+    assistant = assistant_of(request)
+    document = assistant.documents.get(document_id)
+    if document is None or document.meta.kind != "profile":
+        return _error_page(request, 404, f"unknown profile id {document_id!r}")
+    cards = [{"dimension": card["dimension"], "areas": [
+                 (assessment, [finding_line(document, start, end) for start, end in card[assessment]])
+                 for assessment in ASSESSMENTS]}
+             for card in scorecard(document)]
+    return _page(request, "profile.html", {"meta": document.meta, "cards": cards})
+
+
+def finding_line(document: Document, start: int, end: int) -> dict[str, Any]:
+    """One finding: its first sentence (at most 220 characters) and its viewer link."""
+    paragraph = " ".join(document.text[start:end].split())
+    sentence = re.split(r"(?<=[.;:])\s+(?=[A-ZÁÉÍÓÚÑ“(])", paragraph, maxsplit=1)[0]
+    line = sentence if len(sentence) <= 220 else sentence[:219].rsplit(" ", 1)[0] + "…"
+    return {"text": line, "href": f"/documents/{document.id}?start={start}&end={end}#quote"}

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.ingest.readers.migof import tag_sections
 from assistant.records import Document, DocumentMeta, Footnote, KeySource, Section
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -420,7 +421,7 @@ def read_profile(path: Path, meta: DocumentMeta) -> Document:
     footnotes, warnings = _link_footnotes(body, raw_notes, footnote_base)
     if encoding_note:
         warnings.insert(0, encoding_note)
-    sections = _build_sections(heads, len(body), meta.title)
+    sections = tag_sections(_build_sections(heads, len(body), meta.title))  # MiGOF dimension/assessment
     if raw_notes:
         sections.append(Section(start=len(body) + 2, end=len(text), title=FOOTNOTES_TITLE, level=1,
                                 path=[FOOTNOTES_TITLE], kind="footnotes"))
