@@ -281,3 +281,21 @@ def test_the_three_outcomes_are_shown_plainly(server, browser, output_dir, typed
             expect(turn.locator(".refusal")).to_contain_text("Not in the documents")
     page.screenshot(path=str(output_dir / "chat-outcomes.png"), full_page=True)
     page.close()
+
+
+def test_profile_scorecard_in_chromium(server, browser, output_dir):
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    page.goto(f"{server}/profiles/mgi-mexico-city-2022")
+    expect(page.get_by_role("heading", level=2)).to_have_count(6)
+    potential = page.locator("section.assessment.potential")
+    expect(potential).to_have_count(6)
+    assert page.locator("ul.findings li a").count() >= 40
+    page.screenshot(path=str(output_dir / "profile-scorecard.png"), full_page=True)
+    first = potential.first.locator("li a").first
+    text = first.inner_text()
+    first.click()
+    expect(page.locator("mark#quote")).to_be_visible()
+    assert " ".join(text.rstrip("…").split()[:6]) in " ".join(page.locator("mark#quote").inner_text().split())
+    page.close()

@@ -343,3 +343,35 @@ def test_document_text_is_escaped_in_every_view(evil_client):
     assert "\\<script>alert(1)\\</script>" in markdown and EVIL not in markdown
     path = urlsplit(viewer_path(cited[0]))
     assert path.path == "/documents/evil-profile"
+
+
+# -- MGI scorecard (issue 11) ------------------------------------------------------------
+def test_profile_scorecard_page_links_every_finding(client, assistant):
+    from assistant.ingest.readers.migof import DIMENSIONS, scorecard
+
+    profile = assistant.documents["mgi-mexico-city-2022"]
+    html = client.get(f"/profiles/{profile.id}").text
+    for n, dimension in enumerate(DIMENSIONS, 1):
+        assert f"{n}. {escape(dimension.capitalize())}</h2>" in html
+    assert html.count("Well-developed areas (") == 6 and html.count("Areas with potential for development (") == 6
+    links = re.findall(r'href="(/documents/mgi-mexico-city-2022\?start=(\d+)&amp;end=(\d+)#quote)"', html)
+    spans = [span for card in scorecard(profile) for key in ("well-developed", "potential for development")
+             for span in card[key]]
+    assert [(int(s), int(e)) for _, s, e in links] == spans and len(spans) >= 40
+    viewer = client.get(links[0][0].replace("&amp;", "&"))
+    assert viewer.status_code == 200 and '<mark id="quote"' in viewer.text
+    assert client.get("/profiles/ley-migracion").status_code == 404
+    assert 'href="/profiles/mgi-mexico-city-2022"' in client.get("/documents").text
+
+
+def test_dimension_and_assessment_filters(client, assistant):
+    from assistant.records import Filters
+
+    filters = Filters(dimension=["partnerships"], assessment=["potential for development"])
+    passages = assistant.search("cooperation with the private sector", filters=filters)
+    assert passages and all(p.dimension == "partnerships" and p.assessment == "potential for development"
+                            for p in passages)
+    response = client.get("/api/search", params={"q": "cooperation", "dimension": "partnerships"})
+    assert response.status_code == 200 and {p["dimension"] for p in response.json()} == {"partnerships"}
+    assert client.get("/api/search", params={"q": "x", "assessment": "excellent"}).status_code in (400, 422)
+    assert 'name="dimension" value="partnerships"' in client.get("/").text
