@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from assistant.answer.instruments import asks_for_instruments
+from assistant.answer.instruments import InstrumentNames, asks_for_instruments
 from assistant.records import LEGAL_KINDS, Chunk, Document, Filters
 from assistant.search.filters import ChunkFilter
 from assistant.search.query import Hit, Query
@@ -51,20 +51,28 @@ class LegalFanout:
         self.settings = settings
         self.search = search  # retrieve + rerank over the unwrapped retriever
         self.filter = ChunkFilter(documents, chunks)
+        self.names = InstrumentNames(documents)  # "the Migration Law" → ley-migracion
         self._cache: OrderedDict[tuple, list[LawEvidence]] = OrderedDict()
         self._cache_size = cache_size
 
     def applies(self, query: Query, request: SearchRequest) -> bool:
         """An instrument question over two or more legal documents, fan-out switched on."""
         return (self.settings.legal_fanout and asks_for_instruments(query.text)
-                and len(self.scope(request.filters)) >= 2)
+                and len(self.named(query)) != 1 and len(self.scope(request.filters, query)) >= 2)
 
-    def scope(self, filters: Filters | None) -> list[str]:
+    def named(self, query: Query) -> list[str]:
+        """The legal documents the question names ("Which article of the Housing Law …": one)."""
+        return [d for d in self.names.named_in(query.text) if self.documents[d].meta.kind in LEGAL_KINDS]
+
+    def scope(self, filters: Filters | None, query: Query | None = None) -> list[str]:
         """The laws and constitutions the filters leave in scope, in catalogue order (none
-        under a dimension/assessment filter: those select profile passages)."""
+        under a dimension/assessment filter: those select profile passages); when the
+        question names two or more of them, those."""
         if filters is not None and (filters.dimension or filters.assessment):
             return []
         allowed = self.filter.document_ids(filters)
+        named = self.named(query) if query is not None else []
+        allowed = allowed & set(named) if len(named) >= 2 else allowed
         return [d for d, doc in self.documents.items() if doc.meta.kind in LEGAL_KINDS and d in allowed]
 
     def strength(self, query: Query, hits: list[Hit], request: SearchRequest) -> float:
@@ -90,7 +98,7 @@ class LegalFanout:
             self._cache.move_to_end(key)
             return self._cache[key]
         found = []
-        for document_id in self.scope(request.filters):
+        for document_id in self.scope(request.filters, query):
             hits = self.search(query, request.within(document_id, self.settings.legal_hits_per_law))
             found.append(LawEvidence(document_id, hits, self.strength(query, hits, request)))
         found.sort(key=lambda e: -e.strength)

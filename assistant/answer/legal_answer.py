@@ -59,7 +59,7 @@ class LegalAnswer:
         if not citations:
             return Draft("")
         instruments = [instrument for instrument, _, _ in groups]
-        searched = self.fanout.scope(request.filters)
+        searched = self.fanout.scope(request.filters, query)
         listed = {instrument.document_id for instrument in instruments}
         text = legal_text(groups, [self.documents[d].meta.title for d in searched],
                           [self.documents[e.document_id].meta.title for e in evidence if e.document_id not in listed])
