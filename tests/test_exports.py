@@ -14,6 +14,7 @@ from assistant.serve.exports import (
     bibtex_entry,
     bibtex_escape,
     citation_text,
+    md_block,
     to_bibtex,
     to_csv,
     to_markdown,
@@ -79,10 +80,10 @@ def test_markdown_quotes_verbatim_with_locators(conversation):
 
 
 def test_markdown_cannot_carry_html():
-    from assistant.serve.exports import _md, _md_block
+    from assistant.serve.exports import md_block, md_inline
 
-    assert _md("a <script>alert(1)</script>") == "a \\<script>alert(1)\\</script>"
-    assert _md_block("one\n\ntwo") == "> one\n>\n> two"
+    assert md_inline("a <script>alert(1)</script>") == "a \\<script>alert(1)\\</script>"
+    assert md_block("one\n\ntwo") == "> one\n>\n> two"
 
 
 def test_csv_parses_and_keeps_quotes_verbatim(conversation):
@@ -118,9 +119,12 @@ def test_bibtex_document_entries_with_quotes_and_locators(conversation, assistan
             assert f"url = {{{meta.source_url}}}" in text
         if meta.kind == "profile":
             assert "year = {2022}" in text
+    first_seen = set()
     for turn, c in citations_of(conversation):
         assert bibtex_escape(c.quote) in text
-        assert f"[{turn}.{c.n}]" in text
+        if (c.document.id, c.start, c.end) not in first_seen:  # a quote cited again is listed once
+            assert f"[{turn}.{c.n}]" in text
+        first_seen.add((c.document.id, c.start, c.end))
         if c.article:
             assert bibtex_escape(c.article) in text
         if c.page:
@@ -141,7 +145,8 @@ def test_bibtex_escapes_special_characters(conversation):
     assert r"20\% \{sic\} \& fell\_back; see \#4 \textasciitilde{} \textasciicircum{}" in entry
     assert r"\textbackslash{}end\{document\} \}\}\}" in entry
     assert r"title = {A \{broken\} title \& more}" in entry
-    assert entry.count("\n}\n") == 1 and entry.startswith("@misc{")
+    kind = "@legislation{" if citation.document.kind in ("law", "constitution") else "@misc{"
+    assert entry.count("\n}\n") == 1 and entry.startswith(kind)
 
 
 def test_citation_text_names_document_and_locator(conversation):
@@ -168,7 +173,8 @@ def test_export_endpoint_content_types_and_disposition(client):
             f'attachment; filename="mgi-conversation-{conversation_id}.{fmt}"'
         )
         body = response.text
-        assert (bibtex_escape(quote) if fmt == "bib" else quote) in body
+        expected = {"bib": bibtex_escape(quote), "md": md_block(quote)}.get(fmt, quote)
+        assert expected in body  # the quote verbatim (Markdown: as a blockquote, line by line)
         assert "http://127.0.0.1:8000/documents/" in body  # public_url default, never the Host
         assert "testserver" not in body
     bad = client.get(f"/api/conversations/{conversation_id}/export", params={"format": "xml"})

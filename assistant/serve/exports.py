@@ -49,20 +49,10 @@ def viewer_path(citation: Citation) -> str:
     return f"/documents/{citation.document.id}?start={citation.start}&end={citation.end}"
 
 
-def locator(citation: Citation) -> str:
-    """Where a quote stands: "section path, Artículo 8, p. 7" (parts that exist)."""
-    parts = [citation.section] if citation.section else []
-    if citation.article:
-        parts.append(citation.article)
-    if citation.page:
-        parts.append(f"p. {citation.page}")
-    return ", ".join(parts)
-
-
 def citation_text(citation: Citation) -> str:
     """A formatted one-line citation (whitespace inside the quote collapsed to spaces)."""
     quote = " ".join(citation.quote.split())
-    where = locator(citation)
+    where = citation.locator()
     text = f"“{quote}” — {citation.document.title}"
     if where:
         text += f", {where}"
@@ -90,19 +80,19 @@ def _stamp() -> str:
 # ----------------------------------------------------------------------------- Markdown
 
 
-def _md(text: str) -> str:
+def md_inline(text: str) -> str:
     """Inline Markdown text: "<" backslash-escaped so no HTML tag can be rendered."""
     return text.replace("<", "\\<")
 
 
-def _md_block(text: str, prefix: str = "> ") -> str:
-    return "\n".join(prefix + _md(line) if line else prefix.rstrip() for line in text.split("\n"))
+def md_block(text: str, prefix: str = "> ") -> str:
+    return "\n".join(prefix + md_inline(line) if line else prefix.rstrip() for line in text.split("\n"))
 
 
 def to_markdown(conversation: Conversation, base_url: str = "") -> str:
     """A Markdown report: each question, then its quotes as blockquotes with locators."""
     lines = [
-        f"# {_md(conversation.title or 'Conversation')}",
+        f"# {md_inline(conversation.title or 'Conversation')}",
         "",
         f"- Conversation: `{conversation.id}`",
         f"- Created: {conversation.created}; updated: {conversation.updated}",
@@ -110,29 +100,29 @@ def to_markdown(conversation: Conversation, base_url: str = "") -> str:
         "- Quotes are verbatim from the stored document text; offsets are character offsets.",
     ]
     for turn in conversation.turns:
-        lines += ["", f"## Question {turn.n}: {_md(turn.question)}", ""]
+        lines += ["", f"## Question {turn.n}: {md_inline(turn.question)}", ""]
         if turn.answer.refused:
-            lines += [f"_{_md(turn.answer.answer)}_"]
+            lines += [f"_{md_inline(turn.answer.answer)}_"]
             continue
         for c in turn.answer.citations:
-            lines += [f"### [{c.n}] {_md(c.document.title)}", "", _md_block(c.quote), ""]
-            lines.append(f"- Document: {_md(c.document.title)} (`{c.document.id}`, "
+            lines += [f"### [{c.n}] {md_inline(c.document.title)}", "", md_block(c.quote), ""]
+            lines.append(f"- Document: {md_inline(c.document.title)} (`{c.document.id}`, "
                          f"{c.document.kind}, {c.document.language}, file `{c.document.file}`)")
             if c.section:
-                lines.append(f"- Section: {_md(c.section)}")
+                lines.append(f"- Section: {md_inline(c.section)}")
             if c.article:
-                lines.append(f"- Article: {_md(c.article)}")
+                lines.append(f"- Article: {md_inline(c.article)}")
             if c.page:
                 lines.append(f"- Page: {c.page}")
             lines.append(f"- Characters: {c.start}–{c.end}")
             if c.key_sources:
                 lines.append("- Key Sources:")
-                lines += [f"  - {_md(ks.label)}" for ks in c.key_sources]
+                lines += [f"  - {md_inline(ks.label)}" for ks in c.key_sources]
             if c.footnotes:
                 lines.append("- Footnotes:")
-                lines += [f"  - {_md(' '.join(note.split()))}" for note in c.footnotes]
+                lines += [f"  - {md_inline(' '.join(note.split()))}" for note in c.footnotes]
             lines.append(f"- Source viewer: {base_url}{viewer_path(c)}")
-            lines.append(f"- Cite as: {_md(citation_text(c))}")
+            lines.append(f"- Cite as: {md_inline(citation_text(c))}")
             lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -205,7 +195,7 @@ def _year(meta: DocumentMeta | None, title: str) -> str | None:
 
 
 def _passage_note(turn: int, c: Citation, base_url: str) -> str:
-    where = locator(c)
+    where = c.locator()
     span = f"characters {c.start}-{c.end}"
     note = f"[{turn}.{c.n}] ({where}; {span})" if where else f"[{turn}.{c.n}] ({span})"
     note += f": “{c.quote}”"
