@@ -50,14 +50,14 @@ from assistant.serve.deps import (
 )
 from assistant.conversations import Conversation, ConversationNotFound
 from assistant.errors import FilterError, OffsetError, RequestError, UnknownRetriever
-from assistant.serve.exports import citation_text, locator, to_bibtex, viewer_path
+from assistant.serve.exports import citation_text, to_bibtex, viewer_path
 from assistant.records import Answer, Document, Filters
 from assistant.settings import ROOT
 
 templates = Jinja2Templates(directory=str(ROOT / "web" / "templates"))
 templates.env.autoescape = True
 templates.env.filters["citation_text"] = citation_text
-templates.env.filters["locator"] = locator
+templates.env.filters["locator"] = lambda located: located.locator()
 templates.env.filters["viewer_path"] = viewer_path
 templates.env.filters["folded"] = folded_key_sources  # one instrument, one entry (every label listed)
 templates.env.filters["when"] = lambda stamp: str(stamp)[:16].replace("T", " ") + " UTC"
