@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     read_workers: int = Field(0, ge=0, description="Processes reading documents in parallel during a build (0 = one per CPU core).")
 
     # -- ask stages ----------------------------------------------------------------------
-    rerank_stage: Literal["fusion", "learned"] = Field("learned", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
+    rerank_stage: Literal["fusion", "learned"] = Field("fusion", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
     judge_stage: Literal["evidence", "typed"] = Field("evidence", description='Answerability judge: "evidence" (idf coverage and dense z-score against calibrated thresholds); "typed" also needs a top sentence that covers the subject and holds an answer of the asked type (docs/answerability.md).')
     compose_stage: Literal["extractive"] = Field("extractive", description='Answer writer: "extractive" quotes sentences verbatim with numbered citations.')
 
