@@ -162,7 +162,7 @@ class Assistant:
         with timer("rerank"):
             hits = stages.reranker.rerank(query, candidates, k)
         with timer("judge"):
-            verdict = stages.judge.judge(query, hits, request)
+            verdict = stages.judge.judge(query, hits, request, candidates)
         with timer("compose"):
             draft = stages.composer.compose(query, hits, verdict, request, history)
         if verdict.answered and not draft.citations:

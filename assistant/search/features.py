@@ -39,9 +39,10 @@ FEATURES: tuple[str, ...] = (
     "bm25", "bm25_rel", "bm25_rank", "sentence_bm25_rel",
     "coverage", "sentence_coverage", "heading_coverage",
     "article_match", "named_document", "names_any", "language_match",
-    "is_legal", "position", "length",
+    "is_legal", "position", "length", "quotable",
 )
 BM25_K1, BM25_B = 1.5, 0.75
+UNQUOTED_SECTIONS = frozenset({"key_sources"})  # sections the writer never quotes from
 _ARTICLE = re.compile(r"\b(?:art[íi]culos?|articles?|art\.)\s*(\d+)", re.IGNORECASE)
 _LABEL_NUMBER = re.compile(r"(\d+)")
 
@@ -209,7 +210,8 @@ class CandidateFeatures:
     # -- structure -----------------------------------------------------------------------
     def _structure(self, context: QueryContext, positions: np.ndarray) -> dict[str, np.ndarray]:
         rows = [self._chunk_structure(context, self.index.chunks[int(p)], int(p)) for p in positions]
-        names = ("article_match", "named_document", "names_any", "language_match", "is_legal", "position", "length")
+        names = ("article_match", "named_document", "names_any", "language_match", "is_legal", "position", "length",
+                 "quotable")
         return {name: np.array(column, dtype=np.float32) for name, column in zip(names, zip(*rows))}
 
     def _chunk_structure(self, context: QueryContext, chunk: Chunk, position: int) -> tuple[float, ...]:
@@ -217,9 +219,11 @@ class CandidateFeatures:
         label = _LABEL_NUMBER.search(chunk.article or "")
         article = float(bool(label and label.group(1) in context.articles))
         relative = (position - self.doc_first[chunk.document_id]) / max(1, self.doc_sizes[chunk.document_id])
+        section = document.section_at(chunk.start)
+        quotable = section is None or section.kind not in UNQUOTED_SECTIONS  # a bibliography states nothing
         return (article, float(chunk.document_id in context.named), float(bool(context.named)),
                 float(document.meta.language[:2] == context.language), float(document.meta.kind in LEGAL_KINDS),
-                relative, math.log1p(len(chunk.text)))
+                relative, math.log1p(len(chunk.text)), float(quotable))
 
 
 __all__ = ["FEATURES", "CandidateFeatures", "QueryContext"]
