@@ -12,21 +12,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.ingest.readers.migof import tag_sections
-from assistant.records import Document, DocumentMeta, Footnote, KeySource, Section
+from assistant.ingest.readers.footnotes import (  # noqa: F401 - FOOTNOTES_TITLE, SUPERSCRIPTS re-exported
+    FOOTNOTES_TITLE,
+    MARKER_RE,
+    SUPERSCRIPTS,
+    TO_SUPER,
+    ends_sentence,
+    is_prose,
+    is_upper,
+    link_footnotes,
+    split_body,
+)
+from assistant.records import Document, DocumentMeta, KeySource, Section
 
-SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_TO_SUPER = str.maketrans("0123456789", SUPERSCRIPTS)
-_FROM_SUPER = str.maketrans(SUPERSCRIPTS, "0123456789")
-MARKER_RE = re.compile(f"[{SUPERSCRIPTS}]+")
-FOOTNOTE_BLOCK_RE = re.compile(f"^([{SUPERSCRIPTS}]+)[ \t\u00a0]+(?=\\S)")
-FOOTNOTES_TITLE = "FOOTNOTES"
 KEY_SOURCES_TITLE = "KEY SOURCES"
 
 _BOLD_RE = re.compile(r"(?<![*\w])\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*(?![*\w])")
 _ITALIC_RE = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![*\w])")
 _UNDERSCORE_RE = re.compile(r"(?<![\w/])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w/])")
 _CARET_MARKER_RE = re.compile(r"\^\{(\d+(?:\s*,\s*\d+)*)\}")
-_SENTENCE_END_RE = re.compile(r"[.!?:;…][\"”’')\]]*$")
 _TOC_LINE_RE = re.compile(r"^\s*([^a-z/]+?)\s*//\s*\d+\s*$")
 _NUMBERED_RE = re.compile(r"^(\d+(?:\.\d+)+)\.?\s+\S")
 _PAGE_RE = re.compile(r"^PAGE\s+\d+$", re.MULTILINE)
@@ -43,7 +47,7 @@ def clean_text(raw: str) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     text = "\n".join(line.rstrip(" \t\u00a0\u200b") for line in text.split("\n"))
     text = _CARET_MARKER_RE.sub(
-        lambda m: ",".join(n.strip().translate(_TO_SUPER) for n in m.group(1).split(",")), text
+        lambda m: ",".join(n.strip().translate(TO_SUPER) for n in m.group(1).split(",")), text
     )
     for pattern in (_BOLD_RE, _ITALIC_RE, _UNDERSCORE_RE):
         text = pattern.sub(r"\1", text)
@@ -51,98 +55,6 @@ def clean_text(raw: str) -> str:
     return text.strip("\n")
 
 
-def _ends_sentence(block: str) -> bool:
-    return bool(_SENTENCE_END_RE.search(MARKER_RE.sub("", block.rstrip())))
-
-
-def _is_prose(block: str) -> bool:
-    return len(block) >= 60 and " " in block and not block.lstrip().startswith("-") and not _is_upper(block)
-
-
-def _should_join(prev: str, nxt: str, after_footnote: bool) -> bool:
-    """Whether two paragraphs are halves of one sentence cut by a page break or footnote."""
-    if not _is_prose(prev) or _ends_sentence(prev) or nxt.lstrip().startswith("-"):
-        return False
-    first = nxt.lstrip()[:1]
-    if first.islower():
-        return True
-    return after_footnote and _is_prose(nxt) and len(nxt) >= 80
-
-
-# ----------------------------------------------------------------------------- footnotes
-
-
-@dataclass
-class _RawFootnote:
-    marker: str
-    text: str  # footnote text without its marker
-    block: str  # the whole paragraph as printed
-    body_pos: int  # where the paragraph stood in the body flow
-
-
-def _split_body(text: str) -> tuple[str, list[tuple[int, int]], list[_RawFootnote]]:
-    """Body text without footnote paragraphs, its paragraph spans, and the footnotes removed."""
-    body = ""
-    spans: list[tuple[int, int]] = []
-    footnotes: list[_RawFootnote] = []
-    prev = ""
-    after_footnote = False
-    for block in text.split("\n\n"):
-        if not block.strip():
-            continue
-        match = FOOTNOTE_BLOCK_RE.match(block)
-        if match:
-            marker = match.group(1).translate(_FROM_SUPER)
-            block = block.rstrip()
-            footnotes.append(_RawFootnote(marker, block[match.end():].strip(), block, len(body)))
-            after_footnote = True
-            continue
-        if spans and _should_join(prev, block, after_footnote):
-            body += " " + block.lstrip()
-            spans[-1] = (spans[-1][0], len(body))
-            prev = body[spans[-1][0]:]
-        else:
-            if spans:
-                body += "\n\n"
-            spans.append((len(body), len(body) + len(block)))
-            body += block
-            prev = block
-        after_footnote = False
-    return body, spans, footnotes
-
-
-def _link_footnotes(body: str, raw: list[_RawFootnote], base: int) -> tuple[list[Footnote], list[str]]:
-    """Footnote records (spans start at ``base``) with refs to their markers in the body."""
-    notes: list[Footnote] = []
-    pos = base
-    for i, item in enumerate(raw):
-        if i:
-            pos += 2
-        start = pos + len(item.block) - len(item.text)
-        notes.append(Footnote(marker=item.marker, start=start, end=start + len(item.text)))
-        pos += len(item.block)
-    warnings: list[str] = []
-    for match in MARKER_RE.finditer(body):
-        marker = match.group().translate(_FROM_SUPER)
-        following = [i for i, r in enumerate(raw) if r.marker == marker and r.body_pos >= match.start()]
-        preceding = [i for i, r in enumerate(raw) if r.marker == marker and r.body_pos < match.start()]
-        if following:
-            notes[following[0]].refs.append(match.start())
-        elif preceding:
-            notes[preceding[-1]].refs.append(match.start())
-        else:
-            warnings.append(f"footnote marker {marker} at offset {match.start()} has no footnote text")
-    return notes, warnings
-
-
-
-
-# ----------------------------------------------------------------------------- headings
-
-
-def _is_upper(block: str) -> bool:
-    letters = [c for c in block if c.isalpha()]
-    return len(letters) >= 3 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
 
 
 def _title_words(title: str) -> set[str]:
@@ -161,7 +73,7 @@ def _upper_candidate(block: str, title_words: set[str]) -> bool:
     lines = block.split("\n")
     stripped = MARKER_RE.sub("", block).strip()
     return (
-        _is_upper(block)
+        is_upper(block)
         and len(lines) <= 3
         and len(stripped) <= 160
         and stripped[:1].isalnum()
@@ -178,7 +90,7 @@ def _title_case_candidate(block: str) -> bool:
         and 2 <= len(line) <= 90
         and len(words) <= 12
         and (line[:1].isupper() or bool(re.match(r"\d{1,2} [A-Z]", line)))
-        and not _is_upper(line)
+        and not is_upper(line)
         and not re.search(r"[.,;:!?|]$", line)
         and not line.startswith(("-", "#", "@", "*", "“", '"'))
     )
@@ -235,7 +147,7 @@ def _find_headings(body: str, spans: list[tuple[int, int]], title_words: set[str
                 title += " " + _join_title(blocks[j])
             skip.update(range(i + 1, j + 1))
             heads.append(_Heading(i, start, f"{number} {title}".strip(), "dimension" if number else "upper"))
-        elif (m := _NUMBERED_RE.match(block)) and "\n" not in block and len(block) <= 160 and not _ends_sentence(block):
+        elif (m := _NUMBERED_RE.match(block)) and "\n" not in block and len(block) <= 160 and not ends_sentence(block):
             heads.append(_Heading(i, start, _join_title(block), "numbered", m.group(1).count(".") + 1))
         elif _title_case_candidate(block) and _followed_by_prose(blocks, i):
             heads.append(_Heading(i, start, _join_title(block), "sub"))
@@ -261,7 +173,7 @@ def _followed_by_prose(blocks: list[str], i: int) -> bool:
     """True when a short title line introduces prose (directly, or via a chain of title lines)."""
     for j in range(i + 1, min(i + 4, len(blocks))):
         nxt = blocks[j]
-        if _is_prose(nxt) and len(nxt) >= 120 and _ends_sentence(nxt):
+        if is_prose(nxt) and len(nxt) >= 120 and ends_sentence(nxt):
             return True
         if not _title_case_candidate(nxt):
             return False
@@ -409,7 +321,7 @@ def read_profile(path: Path, meta: DocumentMeta) -> Document:
     from assistant.ingest.readers import read_text_file
 
     raw, encoding_note = read_text_file(path)
-    body, spans, raw_notes = _split_body(clean_text(raw))
+    body, spans, raw_notes = split_body(clean_text(raw))
     title_words = _title_words(meta.title)
     heads = _find_headings(body, spans, title_words)
     text = body
@@ -418,7 +330,7 @@ def read_profile(path: Path, meta: DocumentMeta) -> Document:
         heading = f"\n\n{FOOTNOTES_TITLE}\n\n"
         text = body + heading + "\n\n".join(r.block for r in raw_notes)
         footnote_base = len(body) + len(heading)
-    footnotes, warnings = _link_footnotes(body, raw_notes, footnote_base)
+    footnotes, warnings = link_footnotes(body, raw_notes, footnote_base)
     if encoding_note:
         warnings.insert(0, encoding_note)
     sections = tag_sections(_build_sections(heads, len(body), meta.title))  # MiGOF dimension/assessment
