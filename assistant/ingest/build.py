@@ -331,8 +331,8 @@ def write_seeds(settings: Settings) -> list[Path]:
         path = settings.seed_dir / f"{backend}.npz"
         sentences = loaded.sentences.get(backend)
         if sentences is not None and len(sentences.vectors) == len(units):
-            write_seed(path, keys + [text_key(u[3]) for u in units], np.vstack([dense.vectors(), sentences.vectors]))
+            written += write_seed(path, keys + [text_key(u[3]) for u in units],
+                                  np.vstack([dense.vectors(), sentences.vectors]))
         else:
-            write_seed(path, keys, dense.vectors())
-        written.append(path)
+            written += write_seed(path, keys, dense.vectors())
     return written
