@@ -172,8 +172,10 @@ def ask(
         answer = assistant.ask(question, k=k, filters=filters, retriever=retriever)
     except RequestError as error:
         fail(str(error))
-    if as_json:
-        typer.echo(answer.model_dump_json(indent=2))
+    if as_json:  # the /api/ask body: the Answer and the state of the index behind it
+        from assistant.serve.deps import with_index
+
+        typer.echo(with_index(answer, assistant).model_dump_json(indent=2))
     else:
         _print_citations(answer)
 
