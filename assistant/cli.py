@@ -146,28 +146,37 @@ def _print_citations(answer) -> None:
         typer.secho(f"\nSearched: {', '.join(answer.searched_documents)}", dim=True)
 
 
+DocumentFilter = typer.Option(None, "--document", help="Only these document ids.")
+KindFilter = typer.Option(None, "--kind", help="Only these kinds (profile, law, constitution).")
+LanguageFilter = typer.Option(None, "--language", help="Only these languages (en, es).")
+DimensionFilter = typer.Option(None, "--dimension", help="Only profile passages under these MiGOF dimensions (e.g. \"migrants' rights\").")
+AssessmentFilter = typer.Option(None, "--assessment", help='Only profile passages assessed "well-developed" or "potential for development".')
+RetrieverOption = typer.Option("hybrid", "--retriever", help="hybrid, dense or bm25.")
+KOption = typer.Option(None, "-k", help="Passages to retrieve (1-50).")
+
+
+def _filters(**values: list[str] | None):
+    """Filters from the command's filter options; None when none is given."""
+    from assistant.records import Filters
+
+    filters = Filters(**{name: value or None for name, value in values.items()})
+    return None if filters.is_empty() else filters
+
+
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="The question."),
     as_json: bool = typer.Option(False, "--json", help="Print exactly the /api/ask JSON."),
-    k: Optional[int] = typer.Option(None, "-k", help="Passages to retrieve (1-50)."),
-    document: list[str] = typer.Option(None, "--document", help="Only these document ids."),
-    kind: list[str] = typer.Option(None, "--kind", help="Only these kinds (profile, law, constitution)."),
-    language: list[str] = typer.Option(None, "--language", help="Only these languages (en, es)."),
-    dimension: list[str] = typer.Option(None, "--dimension", help="Only profile passages under these MiGOF dimensions (e.g. \"migrants' rights\")."),
-    assessment: list[str] = typer.Option(None, "--assessment", help='Only profile passages assessed "well-developed" or "potential for development".'),
-    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or bm25."),
-    documents: Optional[Path] = DocsOption,
-    index: Optional[Path] = IndexOption,
+    k: Optional[int] = KOption, document: list[str] = DocumentFilter, kind: list[str] = KindFilter,
+    language: list[str] = LanguageFilter, dimension: list[str] = DimensionFilter,
+    assessment: list[str] = AssessmentFilter, retriever: str = RetrieverOption,
+    documents: Optional[Path] = DocsOption, index: Optional[Path] = IndexOption,
 ) -> None:
     """Ask a question; answers are verbatim quotes with numbered sources."""
     from assistant.errors import RequestError
-    from assistant.records import Filters
 
     assistant = _open(_settings(documents, index))
-    filters = Filters(document=document or None, kind=kind or None, language=language or None,
-                      dimension=dimension or None, assessment=assessment or None)
-    filters = None if filters.is_empty() else filters
+    filters = _filters(document=document, kind=kind, language=language, dimension=dimension, assessment=assessment)
     try:
         answer = assistant.ask(question, k=k, filters=filters, retriever=retriever)
     except RequestError as error:
@@ -184,23 +193,18 @@ def ask(
 def search(
     query: str = typer.Argument(..., help="Search terms or a question."),
     as_json: bool = typer.Option(False, "--json", help="Print the /api/search JSON."),
-    k: Optional[int] = typer.Option(None, "-k"),
-    dimension: list[str] = typer.Option(None, "--dimension", help="Only profile passages under these MiGOF dimensions (e.g. \"migrants' rights\")."),
-    assessment: list[str] = typer.Option(None, "--assessment", help='Only profile passages assessed "well-developed" or "potential for development".'),
-    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or bm25."),
-    documents: Optional[Path] = DocsOption,
-    index: Optional[Path] = IndexOption,
+    k: Optional[int] = KOption, document: list[str] = DocumentFilter, kind: list[str] = KindFilter,
+    language: list[str] = LanguageFilter, dimension: list[str] = DimensionFilter,
+    assessment: list[str] = AssessmentFilter, retriever: str = RetrieverOption,
+    documents: Optional[Path] = DocsOption, index: Optional[Path] = IndexOption,
 ) -> None:
     """Ranked passages for a query."""
     from assistant.errors import RequestError
 
-    from assistant.records import Filters
-
     assistant = _open(_settings(documents, index))
-    filters = Filters(dimension=dimension or None, assessment=assessment or None)
+    filters = _filters(document=document, kind=kind, language=language, dimension=dimension, assessment=assessment)
     try:
-        passages = assistant.search(query, k=k, filters=None if filters.is_empty() else filters,
-                                    retriever=retriever)
+        passages = assistant.search(query, k=k, filters=filters, retriever=retriever)
     except RequestError as error:
         fail(str(error))
     if as_json:

@@ -196,6 +196,13 @@ def run_load(url: str, clients: int, seconds: float, seed: int = 0, search_share
                     with lock:
                         result.errors.append(f"exception {type(error).__name__}: {error}")
 
+    result.seconds = run_clients(client, clients, seconds, start, stop_at)
+    return result
+
+
+def run_clients(client, clients: int, seconds: float, start: threading.Barrier, stop_at: list[float]) -> float:
+    """Start ``clients`` threads running ``client(n)``, release them together, let them run
+    ``seconds`` and wait for all; returns the wall-clock seconds."""
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
         thread.start()
@@ -204,8 +211,7 @@ def run_load(url: str, clients: int, seconds: float, seed: int = 0, search_share
     start.wait()
     for thread in threads:
         thread.join()
-    result.seconds = time.monotonic() - began
-    return result
+    return time.monotonic() - began
 
 
 @dataclass
@@ -262,15 +268,7 @@ def run_conversation_load(url: str, clients: int, seconds: float, seed: int = 0,
                         result.errors.append(f"exception {type(error).__name__}: {error}")
             jars[n] = httpx.Cookies(http.cookies)
 
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    began = time.monotonic()
-    stop_at[0] = began + seconds
-    start.wait()
-    for thread in threads:
-        thread.join()
-    result.seconds = time.monotonic() - began
+    result.seconds = run_clients(client, clients, seconds, start, stop_at)
     # every answered turn is stored, numbered 1..n — looked up with each owner's cookie
     import httpx as _httpx
 

@@ -31,11 +31,14 @@ def judge(question: str, *positions: int) -> Verdict:
     return typed_judge().judge(contextualise(question, []), hits(*positions), REQUEST)
 
 
+def span_of(verdict: Verdict, document_id: str) -> str:
+    return tiny_index().documents[document_id].text[verdict.span_start:verdict.span_end]
+
+
 def test_a_figure_next_to_the_subject_answers():
     verdict = judge("How many shelters did the city open in 2019?", 1, 0)
     assert verdict.outcome == "answered" and verdict.answer_type == "quantity"
-    text = tiny_index().documents["profile"].text
-    assert text[verdict.span_start:verdict.span_end] == "12 shelters"
+    assert span_of(verdict, "profile") == "12 shelters"
 
 
 def test_subject_without_the_asked_figure_is_partly():
@@ -52,8 +55,7 @@ def test_a_year_the_passages_lack_is_not_an_answer():
 def test_which_article_answers_with_the_article_heading():
     verdict = judge("¿Qué artículo reconoce el derecho a la atención médica de los migrantes?", 2, 3)
     assert verdict.outcome == "answered" and verdict.answer_type == "law_article"
-    text = tiny_index().documents["law"].text
-    assert text[verdict.span_start:verdict.span_end] == "Artículo 8"
+    assert span_of(verdict, "law") == "Artículo 8"
 
 
 def test_untyped_questions_keep_the_evidence_verdict():

@@ -99,7 +99,7 @@ def list_instruments(citations: list[Citation], documents: dict[str, Document],
         document = documents[citation.document.id]
         if document.meta.kind in LEGAL_KINDS:
             sources = key_sources_by_document.get(document.id, [])
-            year = _year_label(sources)
+            year = year_of(sources)
             key = sources[0].title if sources else document.meta.title
             add(_key(key), document.meta.title, year, citation, sources, document.id, citation.article)
             continue
@@ -118,7 +118,8 @@ def list_instruments(citations: list[Citation], documents: dict[str, Document],
     return list(found.values())
 
 
-def _year_label(sources: list[KeySourceRef]) -> str | None:
+def year_of(sources: list[KeySourceRef]) -> str | None:
+    """The first four-digit year among the entries' year labels ("2011a" → "2011")."""
     for source in sources:
         match = re.match(r"\d{4}", source.year)
         if match:

@@ -10,11 +10,10 @@ searched and which had nothing relevant.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Protocol
 
 from assistant.answer.citations import key_source_ref
-from assistant.answer.instruments import fold_entries, instrument_key, list_instruments
+from assistant.answer.instruments import fold_entries, instrument_key, list_instruments, year_of
 from assistant.answer.legal import LawEvidence, LegalFanout
 from assistant.records import Citation, Document, Instrument, KeySourceRef
 from assistant.search.query import Hit, Query, contextualise
@@ -68,7 +67,7 @@ class LegalAnswer:
     def law_instrument(self, item: LawEvidence) -> Instrument:
         document = self.documents[item.document_id]
         sources = self.by_document.get(document.id, [])
-        return Instrument(name=document.meta.title, year=_year(sources), key_sources=list(sources),
+        return Instrument(name=document.meta.title, year=year_of(sources), key_sources=list(sources),
                           document_id=document.id, in_corpus=True, searched=True,
                           evidence=round(item.strength, 4))
 
@@ -146,14 +145,6 @@ def _group_key(instrument: Instrument) -> str:
         return "doc:" + instrument.document_id
     first = instrument.key_sources[0] if instrument.key_sources else None
     return instrument_key(first.title, first.year) if first else instrument_key(instrument.name, instrument.year)
-
-
-def _year(sources: list[KeySourceRef]) -> str | None:
-    for source in sources:
-        match = re.match(r"\d{4}", source.year)
-        if match:
-            return match.group(0)
-    return None
 
 
 def number(groups: list[tuple[Instrument, list[Citation], list[Citation]]]) -> list[Citation]:
