@@ -96,13 +96,14 @@ def main() -> None:
     rows: list[Row] = []
     assistant = None
     if "ask" not in args.skip or "growth" not in args.skip:
-        from ask_bench import bench_ask, profile_ask
+        from ask_bench import bench_ask, bench_stages, profile_ask
 
         print("ask ...")
         ask_rows, assistant, ask_p50 = bench_ask(settings)
         if "ask" not in args.skip:
             rows += ask_rows
             profile_ask(assistant, HERE / "profile-ask.txt")
+            rows += bench_stages(settings)
     if "build" not in args.skip:
         from embed_bench import bench_build
 

@@ -54,7 +54,7 @@ def test_which_laws_lists_instruments_with_years_and_key_sources(assistant):
     numbers = {c.n for c in answer.citations}
     for instrument in answer.instruments:
         assert set(instrument.citations) <= numbers
-    assert "Instruments cited" in answer.answer
+    assert all(i.name in answer.answer for i in answer.instruments)  # the answer lists each instrument
     assert set(answer.searched_documents) == set(assistant.documents)
 
 

@@ -123,3 +123,15 @@ def test_same_instruments_in_english_and_spanish(full_assistant):
     assert len(laws(english)) >= 3
     assert laws(english) <= laws(spanish)
     assert len(laws(spanish) - laws(english)) <= 2
+
+
+@pytest.mark.slow
+def test_law_quotes_stand_in_articles_in_force_never_in_decree_notes(full_assistant):
+    for question in ("Which laws guarantee migrants access to health care?",
+                     "¿Qué leyes protegen a los niños migrantes?"):
+        answer = full_assistant.ask(question)
+        for citation in answer.citations:
+            document = full_assistant.documents[citation.document.id]
+            if document.meta.kind in ("law", "constitution") and document.articles:
+                article = document.article_at(citation.start)
+                assert article is not None and not article.transitory, (question, citation.quote[:80])
