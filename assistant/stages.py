@@ -54,6 +54,9 @@ class Reranker(Protocol):
 
     def rerank(self, query: Query, candidates: list[Hit], k: int) -> list[Hit]: ...
 
+    def warm_up(self) -> None:
+        """Precompute what every question would otherwise pay for (may return at once)."""
+
 
 class Judge(Protocol):
     """Can these passages answer the question? What kind of answer is asked, and why.

@@ -56,3 +56,19 @@ def test_sentence_vectors_raise_the_best_sentence_cosine():
     rows = _rows("health", [0, 1], index=index)
     assert np.isclose(rows["sentence_dense"][1], 1.0)
     assert rows["sentence_dense"][0] == rows["dense"][0]  # no sentence vectors: the chunk's cosine
+
+
+def test_after_warm_no_candidate_is_tokenised_again(monkeypatch):
+    import assistant.search.features as module
+
+    index = tiny_index()
+    features = CandidateFeatures(index, fake_encode, ["fake"], None)
+    query = contextualise("community kitchens meals", [])
+    hits = [Hit(i, 1.0 / (i + 1)) for i in range(len(index.chunks))]
+    features.warm()
+    before = features.matrix(query, hits)
+    real = module.tokenize
+    seen = []
+    monkeypatch.setattr(module, "tokenize", lambda text: seen.append(text) or real(text))
+    assert np.array_equal(features.matrix(query, hits), before)
+    assert all(chunk.text not in seen for chunk in index.chunks)  # only the question is tokenised

@@ -8,6 +8,7 @@ question's subject so the answer can go from the profile's claim to the article 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ _YEAR = re.compile(r"\((\d{4})\)")
 _Entry = TypeVar("_Entry", KeySourceRef, KeySource)
 
 
+@functools.lru_cache(maxsize=4096)
 def instrument_key(title: str, year: str | None) -> str:
     """One instrument, one key: the title without accents, case or punctuation, plus the
     year's digits ("2011a" → "2011") — two KEY SOURCES entries with the same key are the

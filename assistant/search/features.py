@@ -170,13 +170,12 @@ class CandidateFeatures:
         bm25 = np.array([h.bm25 for h in hits], dtype=np.float32)
         rows = []
         for hit in hits:
-            chunk = self.index.chunks[hit.position]
             words = set(self._tokens(hit.position))
             best_cov, best_bm25 = 0.0, 0.0
             for sentence in self._sentence_tokens(hit.position):
                 best_cov = max(best_cov, sum(idf[t] for t in set(sentence) & idf.keys()) / total)
                 best_bm25 = max(best_bm25, self._bm25(sentence, idf))
-            heading = set(tokenize(" ".join([*chunk.section_path[-2:], chunk.article or ""])))
+            heading = self._heading_tokens(hit.position)
             rows.append((sum(idf[t] for t in words & idf.keys()) / total, best_cov, best_bm25,
                          sum(idf[t] for t in heading & idf.keys()) / total))
         coverage, sentence_coverage, sentence_bm25, heading = (np.array(c, dtype=np.float32) for c in zip(*rows))
@@ -196,11 +195,24 @@ class CandidateFeatures:
                 score += weight * tf * (BM25_K1 + 1) / (tf + norm)
         return score
 
-    @functools.lru_cache(maxsize=8192)  # noqa: B019 - one extractor per loaded index
+    def warm(self) -> None:
+        """Tokenise every chunk once (about a second for the corpus), so no question pays
+        for a candidate seen for the first time; safe to run in a background thread."""
+        for position in range(len(self.index.chunks)):
+            self._tokens(position)
+            self._sentence_tokens(position)
+            self._heading_tokens(position)
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one extractor per loaded index, one entry per chunk
     def _tokens(self, position: int) -> tuple[str, ...]:
         return tuple(tokenize(self.index.chunks[position].text))
 
-    @functools.lru_cache(maxsize=8192)  # noqa: B019
+    @functools.lru_cache(maxsize=None)  # noqa: B019
+    def _heading_tokens(self, position: int) -> frozenset[str]:
+        chunk = self.index.chunks[position]
+        return frozenset(tokenize(" ".join([*chunk.section_path[-2:], chunk.article or ""])))
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019
     def _sentence_tokens(self, position: int) -> tuple[list[str], ...]:
         from assistant.ingest.chunking import sentence_spans
 

@@ -19,6 +19,7 @@ class ChunkFilter:
         self._doc_of = np.array([c.document_id for c in chunks])
         self._dimension_of = np.array([c.dimension or "" for c in chunks])  # MiGOF tags ("" = none)
         self._assessment_of = np.array([c.assessment or "" for c in chunks])
+        self._masks: dict[str, np.ndarray] = {}  # filters (as JSON) → read-only mask
 
     def known(self) -> dict[str, set[str]]:
         """Filter name → the values the index holds."""
@@ -65,9 +66,20 @@ class ChunkFilter:
         return set(self._doc_of[keep].tolist())
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
-        """Boolean mask of chunks passing the filters; None when nothing is filtered."""
+        """Boolean mask of chunks passing the filters; None when nothing is filtered (cached:
+        the same filters recur on every question, e.g. the per-language candidates)."""
         if filters is None or filters.is_empty():
             return None
+        key = filters.model_dump_json()
+        if key not in self._masks:
+            if len(self._masks) >= 256:
+                self._masks.clear()
+            mask = self._mask(filters)
+            mask.flags.writeable = False
+            self._masks[key] = mask
+        return self._masks[key]
+
+    def _mask(self, filters: Filters) -> np.ndarray:
         mask = np.isin(self._doc_of, sorted(self.document_ids(filters)))
         if filters.dimension:  # profile passages under these MiGOF dimensions only
             mask &= np.isin(self._dimension_of, filters.dimension)

@@ -124,6 +124,12 @@ class LearnedRanker:
             features.document_bands(backend)  # once, at load, not inside the first question
         return cls(model, features)
 
+    def warm_up(self) -> None:
+        """Precompute the per-chunk signals' tokens (in the background: serving starts at once)."""
+        import threading
+
+        threading.Thread(target=self.features.warm, name="ranker-warm-up", daemon=True).start()
+
     def rerank(self, query: Query, candidates: list[Hit], k: int) -> list[Hit]:
         if len(candidates) < self.min_candidates or not _both_signals(candidates):
             return self.fallback.rerank(query, candidates, k)

@@ -8,5 +8,8 @@ from assistant.search.query import Hit, Query
 class FusionOrder:
     """Second stage that trusts the first: the fused order, cut to ``k``."""
 
+    def warm_up(self) -> None:
+        """Nothing to precompute."""
+
     def rerank(self, query: Query, candidates: list[Hit], k: int) -> list[Hit]:
         return candidates[:k]
