@@ -40,7 +40,7 @@ def storage_error(where: str, error: BaseException) -> StorageError:
         reason = f"the database server is out of resources ({type(error).__name__})"
     elif sqlstate == "25006":
         reason = "the database is read-only (a standby or default_transaction_read_only)"
-    elif isinstance(error, psycopg.OperationalError) or type(error).__name__ == "PoolTimeout":
+    elif isinstance(error, psycopg.OperationalError):  # psycopg_pool.PoolTimeout is one too
         reason = "cannot reach the database server (" + (str(error).strip().splitlines() or ["down"])[0] + ")"
     else:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -83,12 +83,8 @@ class PostgresStore(SQLStore):
 
         try:
             yield
-        except (psycopg.Error, OSError) as error:
+        except (psycopg.Error, OSError) as error:  # psycopg_pool.PoolTimeout included
             raise storage_error(self.where, error) from error
-        except Exception as error:
-            if type(error).__name__ == "PoolTimeout":
-                raise storage_error(self.where, error) from error
-            raise
 
     @contextmanager
     def _read(self) -> Iterator:

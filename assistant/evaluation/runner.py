@@ -17,8 +17,8 @@ from pathlib import Path
 
 from assistant.evaluation.metrics import is_verbatim
 from assistant.evaluation.testset import Question
+from assistant.settings import RETRIEVER_MODES
 
-RETRIEVERS = ("hybrid", "dense", "bm25")
 
 
 class EvalError(Exception):
@@ -50,7 +50,7 @@ def parse_config(name: str, available: list[str], default: str | None = None) ->
         config = parse_config(name, available, default)
         return Config(f"{config.name}+{rerank}", config.retriever, config.embedder, rerank)
     retriever, _, backend = name.strip().partition(":")
-    if retriever not in RETRIEVERS:
+    if retriever not in RETRIEVER_MODES:
         raise EvalError(f"unknown configuration {name!r}: use bm25, dense:<backend> or hybrid:<backend>")
     if retriever == "bm25":
         if backend:
@@ -82,8 +82,10 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
     """The configured index, or (with ``documents_dir``) an index built for that folder with
     ``backends`` (default: every embedding backend, so the ablation can compare them)."""
     from assistant.core import Assistant
-    from assistant.storage import IndexProblem
+    from assistant.ingest.catalog import CatalogError
+    from assistant.ingest.readers import ReaderError
     from assistant.settings import get_settings
+    from assistant.storage import IndexProblem
 
     settings = settings or get_settings()
     try:
@@ -109,10 +111,8 @@ def open_assistant(documents_dir: Path | None = None, settings=None, progress: b
         return Assistant.open(settings)
     except IndexProblem as error:
         raise EvalError(str(error)) from None
-    except Exception as error:  # noqa: BLE001 - catalogue/reader errors carry their own message
-        if type(error).__name__ in ("CatalogError", "ReaderError"):
-            raise EvalError(str(error)) from None
-        raise
+    except (CatalogError, ReaderError) as error:  # they carry their own message
+        raise EvalError(str(error)) from None
 
 
 def _same_versions(manifest) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from assistant.records import Document, KeySource, Mention
-from assistant.ingest.sources import normalise
+from assistant.ingest.sources import name_words
 
 _REFERENCE = re.compile(
     r"\(([^()]{2,150}?),\s*((?:\d{4}[a-z]?|n\.d\.)(?:\s*,\s*(?:\d{4}[a-z]?|n\.d\.))*)\)"
@@ -25,15 +25,15 @@ def author_aliases(author: str) -> set[str]:
     """Normalised names a reference may use for an author heading."""
     acronyms = _ACRONYM.findall(author)
     plain = _ACRONYM.sub("", author)
-    aliases = {normalise(author), normalise(plain)}
+    aliases = {name_words(author), name_words(plain)}
     if acronyms:
-        aliases.add(normalise(" and ".join(acronyms)))
-        aliases.update(normalise(a) for a in acronyms)
+        aliases.add(name_words(" and ".join(acronyms)))
+        aliases.update(name_words(a) for a in acronyms)
     return {a for a in aliases if a}
 
 
 def _entries_for(entries: list[KeySource], author: str, year: str) -> list[str]:
-    wanted = normalise(author)
+    wanted = name_words(author)
     by_author = [e for e in entries if wanted in author_aliases(e.author)]
     exact = [e.id for e in by_author if e.year == year]
     return exact or [e.id for e in by_author if e.year[:4] == year[:4] and year[:4].isdigit()]

@@ -45,7 +45,7 @@ ACCEPT = 2.0  # adjusted score (row z-score plus cues) a year-matched entry need
 ACCEPT_YEARLESS = 3.0  # a name with neither year nor gloss needs a clearly dominant entry
 
 
-def normalise(text: str) -> str:
+def name_words(text: str) -> str:
     """Lower-case ASCII words separated by single spaces (accents and punctuation dropped)."""
     return " ".join(re.findall(r"[a-z0-9]+", fold(text).replace("’s", "").replace("'s", "")))
 
@@ -53,7 +53,7 @@ def normalise(text: str) -> str:
 def content_tokens(text: str) -> set[str]:
     """Content words of a name: normalised, stopwords dropped, plural 's' stripped."""
     return {w[:-1] if len(w) > 4 and w.endswith("s") else w
-            for w in normalise(text).split() if w not in STOPWORDS}
+            for w in name_words(text).split() if w not in STOPWORDS}
 
 
 @dataclass
@@ -104,7 +104,7 @@ def _trim(phrase: str) -> tuple[int, str]:
 
 def _is_gloss(text: str) -> bool:
     """A Spanish name in brackets: Spanish function words or accented letters."""
-    spanish = any(w in SPANISH_HINTS for w in normalise(text).split())
+    spanish = any(w in SPANISH_HINTS for w in name_words(text).split())
     return spanish or any(c in text for c in "áéíóúñÁÉÍÓÚÑ")
 
 
@@ -144,7 +144,7 @@ def _candidates(text: str, region: tuple[int, int]) -> list[_Instrument]:
             if y := YEAR_RE.match(tail[pos:]):
                 year, year_end, pos = y.group(1), y.group(2), pos + y.end()
             next_word = re.match(r"\s*([a-z]+)", tail[pos:] if last else text[pend:pend + 20])
-            before = normalise(text[max(start0, pstart - 30):pstart]).split()[-3:]
+            before = name_words(text[max(start0, pstart - 30):pstart]).split()[-3:]
             typed = _head(name) in KEYWORDS
             typed = typed or bool(next_word and next_word.group(1) in KEYWORDS)
             typed = typed or (year is not None and any(w in KEYWORDS for w in before))
@@ -265,8 +265,8 @@ def link_mentions(document: Document, embedder: Embedder) -> None:
         _assign(anchors, ranked, entries)
     by_title: dict[str, list[str]] = {}
     for e in entries:
-        by_title.setdefault(normalise(e.title), []).append(e.id)
-    id_title = {e.id: normalise(e.title) for e in entries}
+        by_title.setdefault(name_words(e.title), []).append(e.id)
+    id_title = {e.id: name_words(e.title) for e in entries}
     for item in items:
         source = item.ref or item
         linked = {i for ks in source.links for i in by_title[id_title[ks]]}
@@ -280,12 +280,12 @@ def _sentence_before(text: str, item: _Instrument) -> str:
     """The sentence up to the mention (where its publisher is often named)."""
     head = text[max(0, item.start - 400):item.start]
     cut = max(head.rfind(". "), head.rfind("\n"))
-    return normalise(head[cut + 1:])
+    return name_words(head[cut + 1:])
 
 
 def _author_named(author: str, sentence: str) -> bool:
     acronyms = re.findall(r"\(([A-Z]{2,})\)", author)
-    main = normalise(re.sub(r"\([^)]*\)", "", author))
+    main = name_words(re.sub(r"\([^)]*\)", "", author))
     words = f" {sentence} "
     return (len(main.split()) >= 2 and f" {main} " in words) or any(f" {a.lower()} " in words for a in acronyms)
 
@@ -293,9 +293,9 @@ def _author_named(author: str, sentence: str) -> bool:
 def _rank(item: _Instrument, entries: list[KeySource], z: np.ndarray, text: str,
           local: re.Pattern[str]) -> list[tuple[float, int]]:
     """Acceptable entries for one full mention, best first, as (score, entry index)."""
-    alias = ALIASES.get(normalise(item.name))
+    alias = ALIASES.get(name_words(item.name))
     if alias:
-        return [(9.0, j) for j, e in enumerate(entries) if normalise(e.title) == alias]
+        return [(9.0, j) for j, e in enumerate(entries) if name_words(e.title) == alias]
     if item.gloss and not item.year:  # the gloss is the Spanish name: listed titles contain it
         return [(9.0, j) for j, e in enumerate(entries) if _gloss_match(item.gloss, e)]
     locality = _locality(item.name, local)
@@ -330,7 +330,7 @@ def _assign(anchors: list[_Instrument], ranked: dict[int, list[tuple[float, int]
     order = sorted(anchors, key=lambda a: -(ranked[id(a)][0][0] if ranked[id(a)] else -1e9))
     for item in order:
         for score, j in ranked[id(item)]:
-            key = normalise(entries[j].title)
+            key = name_words(entries[j].title)
             if any(not (o.tokens <= item.tokens or item.tokens <= o.tokens) for o in owners.get(key, [])):
                 continue
             owners.setdefault(key, []).append(item)
@@ -346,9 +346,9 @@ def key_sources_for_span(document: Document, start: int, end: int) -> list[KeySo
 
 def link_key_sources_to_corpus(key_sources: list[KeySource], metas: list[DocumentMeta]) -> None:
     """Set ``document_id`` on entries that are a corpus document (strict title match)."""
-    titles = [(m.id, normalise(m.title).split()) for m in metas if m.kind != "profile"]
+    titles = [(m.id, name_words(m.title).split()) for m in metas if m.kind != "profile"]
     for entry in key_sources:
-        words = normalise(entry.title).split()
+        words = name_words(entry.title).split()
         entry.document_id = None
         for doc_id, other in titles:
             if words == other or (
