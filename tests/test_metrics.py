@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -19,7 +18,7 @@ from assistant.evaluation.metrics import (
     section_matches,
     summarise,
 )
-from assistant.evaluation.testset import TestSetError, load_testset, normalise, parse_question
+from assistant.evaluation.testset import normalise, parse_question
 
 EV_A = "Los migrantes podrán acceder a los servicios educativos provistos por los sectores público y privado"
 EV_B = "Mexico City has been a sanctuary city since 2017."
@@ -212,48 +211,3 @@ def test_summarise_per_type():
     assert summary["per_type"]["factoid"]["recall@1"] == 1.0
     assert summary["per_type"]["unanswerable"]["refusal_recall"] == 0.0
     assert summary["overall"]["refusal_precision"] is None
-
-
-# -- test-set loading ----------------------------------------------------------------------------
-def test_loader_reports_file_and_line(tmp_path):
-    good = {"id": "x", "question": "q?", "type": "factoid", "evidence": []}
-    path = tmp_path / "set.jsonl"
-    path.write_text(json.dumps(good) + "\n\n{not json}\n", encoding="utf-8")
-    with pytest.raises(TestSetError, match=r"set\.jsonl:3: invalid JSON"):
-        load_testset(path)
-    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "page": [1, 2]}) + "\n", encoding="utf-8")
-    with pytest.raises(TestSetError, match=r"set\.jsonl:2: .*page"):
-        load_testset(path)
-    path.write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n", encoding="utf-8")
-    with pytest.raises(TestSetError, match=r":2: duplicate id"):
-        load_testset(path)
-    with pytest.raises(TestSetError, match="not found"):
-        load_testset(tmp_path / "missing.jsonl")
-
-
-def test_aligned_labels():
-    question = q("m", ["one two three", "four five six"], document=["a.pdf", "profile.md"],
-                 article=["Artículo 3", None], page=[4, None], section="Migration trends")
-    first, second = question.items()
-    assert (first.document, first.article, first.page, first.section) == ("a.pdf", "Artículo 3", 4, None)
-    assert (second.document, second.article, second.page, second.section) == ("profile.md", None, None, "Migration trends")
-
-
-# -- the CLI's error paths (no index is opened before the test set validates) ---------------------
-def test_cli_errors_exit_2_naming_file_and_line(tmp_path):
-    from typer.testing import CliRunner
-
-    from assistant.cli import app
-
-    runner = CliRunner()
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a", "question": "q?", "type": "factoid", "evidence": []}\n{"id": "b"}\n', encoding="utf-8")
-    result = runner.invoke(app, ["eval", str(bad)])
-    assert result.exit_code == 2
-    assert "bad.jsonl:2" in result.output and "Traceback" not in result.output
-    result = runner.invoke(app, ["eval", str(tmp_path / "nope.jsonl")])
-    assert result.exit_code == 2 and "not found" in result.output
-    good = tmp_path / "good.jsonl"
-    good.write_text('{"id": "a", "question": "q?", "type": "factoid", "evidence": []}\n', encoding="utf-8")
-    result = runner.invoke(app, ["eval", str(good), "--type", "legal"])
-    assert result.exit_code == 2 and "no questions of type legal" in result.output

@@ -1,0 +1,38 @@
+"""SparseIndex over bm25s: scores, masks, idf, coverage, files (fast tier)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.search.sparse import SparseIndex
+from assistant.text import tokenize
+
+TEXTS = ["community kitchens serve hot meals", "health services for migrants",
+         "migrants and shelters", "atención médica de los migrantes"]
+
+
+def test_scores_rank_the_matching_chunk_first_and_masks_zero_the_rest():
+    index = SparseIndex.build([tokenize(t) for t in TEXTS])
+    scores = index.scores(tokenize("kitchens meals"))
+    assert int(np.argmax(scores)) == 0 and scores[1] == 0
+    masked = index.scores(tokenize("migrants"), np.array([False, False, True, False]))
+    assert masked[1] == 0 and masked[2] > 0
+    assert not index.scores(["unknownword"]).any()
+
+
+def test_idf_and_coverage():
+    index = SparseIndex.build([tokenize(t) for t in TEXTS])
+    assert index.knows(tokenize("migrants")[0]) and not index.knows("zebra")
+    assert index.idf("zebra") > index.idf(tokenize("kitchens")[0]) > index.idf(tokenize("migrants")[0])
+    query = tokenize("hot meals for migrants")
+    assert index.coverage(query, set(tokenize(TEXTS[0]))) > index.coverage(query, set(tokenize(TEXTS[2])))
+    assert index.coverage([], set()) == 0.0
+
+
+def test_an_empty_chunk_is_indexed_and_files_round_trip(tmp_path):
+    index = SparseIndex.build([tokenize(t) for t in TEXTS] + [[]])
+    assert index.num_docs == 5
+    index.save(tmp_path / "bm25")
+    loaded = SparseIndex.load(tmp_path / "bm25")
+    query = tokenize("health services")
+    assert np.allclose(loaded.scores(query), index.scores(query))
