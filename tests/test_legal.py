@@ -72,10 +72,10 @@ def test_number_and_text_group_by_instrument():
 
 # -- slow tier: the real KEY SOURCES and the real full index (index/, built from documents/) --
 @pytest.fixture(scope="module")
-def full_assistant():
+def full_assistant(full_index_settings):
     from assistant.core import Assistant
 
-    return Assistant.open(get_settings())
+    return Assistant.open(full_index_settings)
 
 
 @pytest.mark.slow
