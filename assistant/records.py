@@ -158,9 +158,13 @@ class Document(BaseModel):
         section = self.section_at(offset)
         return list(section.path) if section else []
 
+    @functools.cached_property
+    def _article_starts(self) -> list[int]:
+        return [article.start for article in self.articles]
+
     def article_at(self, offset: int) -> Article | None:
         """The article containing ``offset``, if the document has articles."""
-        index = bisect.bisect_right([article.start for article in self.articles], offset) - 1
+        index = bisect.bisect_right(self._article_starts, offset) - 1
         if index >= 0 and self.articles[index].start <= offset < self.articles[index].end:
             return self.articles[index]
         return None

@@ -147,10 +147,8 @@ def default_text(name: str) -> str:
 
     value = Settings.model_fields[name].default
     if isinstance(value, Path):
-        try:
-            return f"`{value.relative_to(ROOT).as_posix()}/`" if not value.suffix else f"`{value.relative_to(ROOT).as_posix()}`"
-        except ValueError:
-            return f"`{value}`"
+        shown = value.relative_to(ROOT).as_posix() if value.is_relative_to(ROOT) else str(value)
+        return f"`{shown}{'' if value.suffix else '/'}`"
     if isinstance(value, (dict, list, bool)):
         return f"`{json.dumps(value)}`"
     return f"`{value}`" if value != "" else '`""`'

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from assistant.answer.instruments import fold_entries, instrument_key
 from assistant.answer.legal import LawEvidence, keep_strongest, lead_hits
-from assistant.answer.legal_answer import legal_text, number
-from assistant.records import Citation, DocumentRef, Instrument, KeySource
 from assistant.search.query import Hit
 from assistant.settings import get_settings
 
 
-def _entry(n: int, author: str, year: str, title: str) -> KeySource:
-    return KeySource(id=f"p:ks:{n}", author=author, year=year, title=title)
-
-
 # -- fast tier ---------------------------------------------------------------------------
-def test_instrument_key_ignores_accents_case_and_year_suffix():
-    assert instrument_key("Ley de Interculturalidad, Atención a Migrantes", "2011") == \
-        instrument_key("Ley de interculturalidad, atencion a migrantes", "2011a")
-    assert instrument_key("Ley de Vivienda", "2006a") != instrument_key("Ley de Vivienda", "2017")
-
-
-def test_fold_entries_groups_one_instrument_keeps_others_apart():
-    entries = [_entry(1, "A", "2011", "Ley de Interculturalidad, Atención a Migrantes"),
-               _entry(2, "B", "2015", "Ley de los Derechos de Niñas"),
-               _entry(3, "C", "2011", "Ley de Interculturalidad, atención a Migrantes"),
-               _entry(4, "D", "2017a", "Ley de los Derechos de Niñas")]
-    groups = fold_entries(entries)
-    assert [[e.id for e in g] for g in groups] == [["p:ks:1", "p:ks:3"], ["p:ks:2"], ["p:ks:4"]]
-
-
 def test_keep_strongest_uses_floor_ratio_and_cap():
     settings = get_settings(legal_min_strength=1.0, legal_keep_ratio=0.75, legal_max_instruments=2)
     found = [LawEvidence(d, [Hit(i, 1.0)], s) for i, (d, s) in
@@ -49,28 +26,6 @@ def test_lead_hits_interleave_kept_laws():
     assert [h.position for h in lead_hits(evidence, 2)] == [1, 3, 2]
 
 
-def _citation(doc: str, start: int, article: str | None = None) -> Citation:
-    ref = DocumentRef(id=doc, title=doc.title(), file=f"{doc}.pdf", kind="law", language="es")
-    return Citation(n=0, quote=f"quote {doc} {start}", document=ref, section="", article=article, page=3,
-                    start=start, end=start + 10, score=1.0, chunk_id=f"{doc}:0")
-
-
-def test_number_and_text_group_by_instrument():
-    claim = _citation("profile", 50)
-    law = Instrument(name="Ley A", year="2011", document_id="a", in_corpus=True, searched=True, evidence=1.5)
-    missing = Instrument(name="City Law", year="2011", in_corpus=False)
-    groups = [(law, [_citation("a", 1, "Artículo 8, fracción II")], [claim]), (missing, [], [claim])]
-    citations = number(groups)
-    assert [c.n for c in citations] == [1, 2]  # the shared claim keeps one number
-    assert law.articles == ["Artículo 8, fracción II"] and law.law_citations == [1] and law.claim_citations == [2]
-    assert missing.claim_citations == [2]
-    text = legal_text(groups, ["Ley A", "Ley B"], ["Ley B"])
-    assert re.search(r"1\. Ley A \(2011\)\n   Artículo 8, fracción II, p\. 3: “quote a 1” \[1\]", text)
-    assert "2. City Law (2011) — not in the corpus" in text
-    assert "Searched: 2 laws and constitutions" in text and "Nothing relevant in: Ley B." in text
-
-
-# -- slow tier: the real KEY SOURCES and the real full index (index/, built from documents/) --
 @pytest.fixture(scope="module")
 def full_assistant(full_index_settings):
     from assistant.core import Assistant

@@ -17,5 +17,8 @@ def test_document_locates_offsets_in_pages_sections_and_articles():
 
 
 def test_vocabularies_are_defined_once():
+    from assistant.serve.web import KIND_LABELS
+
     assert set(LEGAL_KINDS) <= set(DOCUMENT_KINDS) and "profile" in DOCUMENT_KINDS
+    assert set(KIND_LABELS) == set(DOCUMENT_KINDS)  # the web labels every kind
     assert Filters(language=[]).is_empty() and not Filters(document=["x"]).is_empty()

@@ -128,7 +128,8 @@ class ExtractiveComposer:
         named = [d for d in ([] if filtered else self.names.named_in(query.text)) if d not in quoted]
         citations = self.quote_documents(query, request, named[: self.settings.named_documents_max]) + citations
         instruments: list[Instrument] = []
-        if asks_for_instruments(query.text):
+        listing = asks_for_instruments(query.text)
+        if listing:
             if self.legal is not None and self.legal.applies(query, request):
                 grouped = self.legal.compose(query, request, self)
                 if grouped.citations:
@@ -141,7 +142,7 @@ class ExtractiveComposer:
         citations = self.mark_answer(hits, verdict, citations)
         for n, citation in enumerate(citations, 1):
             citation.n = n
-        if asks_for_instruments(query.text):
+        if listing:
             instruments = list_instruments(citations, self.documents, self.by_document)
         return Draft(typed_text(query.text, verdict, citations, answer_text(citations, instruments)),
                      citations, instruments)
