@@ -55,7 +55,6 @@ class FakeAssistant:
     def check_filters(self, filters) -> None:
         pass
 
-    retriever = SimpleNamespace(allowed=lambda filters: None)
 
     def ask(self, question, history=None, k=None, filters=None, retriever="hybrid", embedder=None) -> Answer:
         question = self.check(question, k or self.settings.top_k, history)
