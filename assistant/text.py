@@ -52,6 +52,14 @@ def tokenize(text: str) -> list[str]:
     return [_stem(word) for word in _WORD.findall(fold(text)) if word not in stop]
 
 
+def cognate(token: str) -> str:
+    """A loose English/Spanish key for a folded token: "nationality" and "nacionalidad" →
+    "nacio" (spelling correspondences, doubled letters, then the first five letters)."""
+    key = token.replace("tion", "cion").replace("sion", "cion").replace("ph", "f").replace("th", "t")
+    key = re.sub(r"(.)\1", r"\1", key.replace("y", "i").replace("k", "c"))
+    return key[:5]
+
+
 @functools.cache
 def _language_stopwords() -> dict[str, frozenset[str]]:
     """Stop words that belong to one language only (bm25s's lists), accent-folded."""

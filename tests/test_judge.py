@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.judge import SubjectTerms, TypedJudge, cognate, subject_phrase
+from assistant.answer.judge import SubjectTerms, TypedJudge, subject_phrase
 from assistant.records import Verdict
 from assistant.search.query import Hit, contextualise
 from assistant.settings import Settings
 from assistant.stages import SearchRequest
+from assistant.text import cognate
 from tests.tiny import tiny_assistant, tiny_index
 
 REQUEST = SearchRequest(k=4, mode="bm25", backend="fake")

@@ -24,7 +24,7 @@ from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
 from assistant.stages import SearchRequest
-from assistant.text import tokenize
+from assistant.text import cognate, tokenize
 
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
 
@@ -48,15 +48,19 @@ class EvidenceJudge:
         self.chunks = chunks
         self.settings = settings
 
-    def strength(self, query: Query, hits: list[Hit], min_z: float, candidates: list[Hit] = ()) -> float:
-        """The larger of coverage / min_coverage and best z / min_z over the top passages of
-        both orders (reranked and first stage); ≥ 1.0 means "answer"."""
+    def signals(self, query: Query, hits: list[Hit], min_z: float, candidates: list[Hit] = ()) -> tuple[float, float]:
+        """Coverage / min_coverage and best z / min_z over the top passages of both orders
+        (reranked and first stage); either ≥ 1.0 means "answer"."""
         n = self.settings.judge_passages
         top = list({h.position: h for h in [*hits[:n], *candidates[:n]]}.values())
         coverage = max(self.sparse.coverage(query.tokens, set(tokenize(self.chunks[h.position].text)))
                        for h in top)
         best_z = max((h.dense_z for h in top), default=0.0)
-        return max(coverage / self.settings.refusal_min_coverage, best_z / min_z if min_z else 0.0)
+        return coverage / self.settings.refusal_min_coverage, best_z / min_z if min_z else 0.0
+
+    def strength(self, query: Query, hits: list[Hit], min_z: float, candidates: list[Hit] = ()) -> float:
+        """The larger of the two signals; ≥ 1.0 means "answer"."""
+        return max(self.signals(query, hits, min_z, candidates))
 
     def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
               candidates: list[Hit] = ()) -> Verdict:
@@ -90,13 +94,6 @@ _DETAILS = {
     "quantity": "figure", "money": "amount of money", "date": "date or year",
     "person_org": "name of a person or body", "place": "place", "law_article": "article",
 }
-
-
-def cognate(token: str) -> str:
-    """A loose English/Spanish key: "nationality" and "nacionalidad" → "nacio"."""
-    key = token.replace("tion", "cion").replace("sion", "cion").replace("ph", "f").replace("th", "t")
-    key = re.sub(r"(.)\1", r"\1", key.replace("y", "i").replace("k", "c"))
-    return key[:5]
 
 
 @dataclass(frozen=True)
@@ -225,21 +222,37 @@ def answer_spans(document: Document, start: int, end: int, kind: QuestionType,
 def decide(base: Verdict, findings: list[Finding], kind: QuestionType, question: str,
            settings: Settings, documents: dict[str, Document]) -> Verdict:
     """answered / partly / not_in_documents from the findings (TypedJudge docstring)."""
-    detail = "comparison" if kind.comparative and not kind.typed else _DETAILS.get(kind.answer_type, "answer")
+    detail = detail_of(kind)
     need = settings.typed_name_coverage if kind.answer_type in _NAMED else settings.typed_answer_coverage
     answering = [f for f in findings if f.spans and f.coverage >= need]
     if answering:
-        best = max(answering, key=lambda f: (f.coverage + f.own + settings.typed_rank_weight / (f.rank + 1), -f.start))
-        start, end = best.spans[0]
-        return base.model_copy(update={
-            "reason": f"a top passage covers the question's subject and gives a {detail}",
-            "subject": subject_phrase(question, best.matched), "detail": detail,
-            "span_document": best.document_id, "span_start": start, "span_end": end})
+        return with_span(base, answering, detail, question, settings)
     closest = max(findings, key=lambda f: f.coverage, default=None)
     if closest is None or closest.coverage < settings.typed_subject_coverage:
         return base.model_copy(update={
             "outcome": "not_in_documents", "detail": detail,
             "reason": f"no top passage discusses the question's subject with a {detail}"})
+    return partly(base, closest, detail, question)
+
+
+def detail_of(kind: QuestionType) -> str:
+    """What a typed or comparative question asks for, in words ("figure", "comparison" …)."""
+    return "comparison" if kind.comparative and not kind.typed else _DETAILS.get(kind.answer_type, "answer")
+
+
+def with_span(base: Verdict, answering: list[Finding], detail: str, question: str, settings: Settings) -> Verdict:
+    """Answered, with the best answering sentence's first span: best subject coverage (with
+    and without its neighbours) plus a small weight for the passage's rank."""
+    best = max(answering, key=lambda f: (f.coverage + f.own + settings.typed_rank_weight / (f.rank + 1), -f.start))
+    start, end = best.spans[0]
+    return base.model_copy(update={
+        "outcome": "answered", "reason": f"a top passage covers the question's subject and gives a {detail}",
+        "subject": subject_phrase(question, best.matched), "detail": detail,
+        "span_document": best.document_id, "span_start": start, "span_end": end})
+
+
+def partly(base: Verdict, closest: Finding, detail: str, question: str) -> Verdict:
+    """The documents discuss the subject (the closest sentence's words) but not the detail."""
     phrase = subject_phrase(question, closest.matched)
     return base.model_copy(update={
         "outcome": "partly", "subject": phrase, "detail": detail,

@@ -27,26 +27,27 @@ log = logging.getLogger(__name__)
 
 
 class RankerModel:
-    """Numpy inference for an exported model (``export_model``): higher score = better."""
+    """Numpy inference for an exported model (``export_model``): higher score = better.
+    ``vocabulary`` names the columns of the rows it scores (the judge has its own)."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict, vocabulary: tuple[str, ...] = FEATURES) -> None:
         if data.get("format") != MODEL_FORMAT:
             raise ValueError(f"ranker model format {data.get('format')!r} is not {MODEL_FORMAT!r}")
         self.data = data
         self.kind = data["kind"]
         self.features: list[str] = list(data["features"])
         self.meta: dict = data.get("meta", {})
-        unknown = sorted(set(self.features) - set(FEATURES))
+        unknown = sorted(set(self.features) - set(vocabulary))
         if unknown:
-            raise ValueError(f"ranker model uses unknown features: {', '.join(unknown)}")
-        self.columns = [FEATURES.index(name) for name in self.features]
+            raise ValueError(f"model uses unknown features: {', '.join(unknown)}")
+        self.columns = [vocabulary.index(name) for name in self.features]
 
     @classmethod
-    def read(cls, path: Path) -> RankerModel:
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+    def read(cls, path: Path, vocabulary: tuple[str, ...] = FEATURES) -> RankerModel:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")), vocabulary)
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        """Raw scores (log-odds) for rows laid out as FEATURES."""
+        """Raw scores (log-odds) for rows laid out as the vocabulary (FEATURES for the ranker)."""
         x = np.asarray(matrix, dtype=np.float64)[:, self.columns]
         if self.kind == "logistic":
             scaled = (x - np.asarray(self.data["mean"])) / np.asarray(self.data["scale"])

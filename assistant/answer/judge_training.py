@@ -1,0 +1,129 @@
+"""Training the learned judge: per-question signals + answerable/unanswerable → a shipped model.
+
+Each training question (eval/dev.jsonl and eval/tune.jsonl — never the held-out
+eval/test.jsonl) runs the ask path's retrieve and rerank stages; ``LearnedJudge.signals``
+gives its SIGNALS row and the label is whether the test set marks it unanswerable. A
+logistic regression (scikit-learn, scaled, class-balanced) is compared by 5-fold
+cross-validation repeated over seeds; the refusal threshold is chosen on the
+cross-validated probabilities — the best refusal F1 whose false-refusal rate stays within
+``max_false_refusal`` — and stored in the model file with the cross-validated figures.
+
+``mgi train-judge`` (``register(app)``) runs it and writes the model file.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answer.learned_judge import SIGNALS
+from assistant.search.learned import export_model
+from assistant.search.training import DEFAULT_TRAINING, make_model
+
+
+def collect(assistant, judge, questions) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """SIGNALS rows, labels (1 = unanswerable) and question ids for ``questions``."""
+    from assistant.records import Turn
+    from assistant.search.query import contextualise
+
+    stages = assistant.pipeline
+    request = assistant.request(assistant.settings.top_k, None, "hybrid", None)
+    rows, labels, ids = [], [], []
+    for question in questions:
+        history = [Turn(question=p) for p in question.previous]
+        query = contextualise(question.question, history, assistant.settings.followup_min_words)
+        candidates = stages.retriever.retrieve(query, request)
+        hits = stages.reranker.rerank(query, candidates, request.k)
+        if not hits:
+            continue
+        rows.append(judge.signals(query, hits, request, candidates)[0][0])
+        labels.append(int(not question.answerable))
+        ids.append(question.id)
+    return np.array(rows), np.array(labels), ids
+
+
+def refusal_figures(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
+    """Refusal precision, recall and false-refusal rate when refusing at ``p ≥ threshold``."""
+    refused = p >= threshold
+    tp, fp = int((refused & (y == 1)).sum()), int((refused & (y == 0)).sum())
+    return {"threshold": round(float(threshold), 3),
+            "refusal_precision": tp / (tp + fp) if tp + fp else 0.0,
+            "refusal_recall": tp / max(1, int(y.sum())),
+            "false_refusal_rate": fp / max(1, int((y == 0).sum()))}
+
+
+def cross_validated(x: np.ndarray, y: np.ndarray, seeds: int = 5, folds: int = 5) -> np.ndarray:
+    """Each question's P(unanswerable) from models not trained on it, averaged over seeds."""
+    probabilities = np.zeros((seeds, len(y)))
+    for seed in range(seeds):
+        fold_of = np.random.default_rng(seed).permutation(len(y)) % folds
+        for fold in range(folds):
+            model = make_model("logistic").fit(x[fold_of != fold], y[fold_of != fold])
+            probabilities[seed, fold_of == fold] = model.predict_proba(x[fold_of == fold])[:, 1]
+    return probabilities.mean(axis=0)
+
+
+def choose_threshold(p: np.ndarray, y: np.ndarray, max_false_refusal: float) -> dict[str, float]:
+    """The threshold with the best refusal F1 among those within ``max_false_refusal``."""
+    best = refusal_figures(p, y, 1.0)
+    best_f1 = -1.0
+    for threshold in np.round(np.arange(0.30, 0.96, 0.01), 2):  # the threshold as stored
+        figures = refusal_figures(p, y, float(threshold))
+        precision, recall = figures["refusal_precision"], figures["refusal_recall"]
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if figures["false_refusal_rate"] <= max_false_refusal and f1 > best_f1:
+            best, best_f1 = figures, f1
+    return best
+
+
+def train(assistant, judge, files: list[Path], out: Path | None, max_false_refusal: float = 0.05) -> dict:
+    """Collect, cross-validate, choose the threshold, fit on everything, write the model."""
+    from assistant.evaluation.testset import load_testset
+
+    questions = [q for file in files for q in load_testset(file)]
+    x, y, _ = collect(assistant, judge, questions)
+    chosen = choose_threshold(cross_validated(x, y), y, max_false_refusal)
+    report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "cross_validated": chosen}
+    if out is not None:
+        meta = {"trained_on": [str(f) for f in files], "questions": int(len(y)), "unanswerable": int(y.sum()),
+                "threshold": chosen["threshold"], "cross_validated": chosen,
+                "max_false_refusal": max_false_refusal, "created": time.strftime("%Y-%m-%d")}
+        model = make_model("logistic").fit(x, y)
+        out.write_text(json.dumps(export_model(model, "logistic", SIGNALS, meta), indent=1), encoding="utf-8")
+        report["written"] = str(out)
+    return report
+
+
+def register(app) -> None:
+    """Add ``mgi train-judge`` to the ``mgi`` Typer app."""
+    import typer
+
+    @app.command("train-judge")
+    def train_judge(
+        files: list[Path] = typer.Argument(None, help="Training test sets (default: eval/dev.jsonl eval/tune.jsonl)."),
+        out: Path = typer.Option(None, "--out", help="Write the model here (default: Settings.judge_model)."),
+        max_false_refusal: float = typer.Option(0.05, "--max-false-refusal", min=0.0, max=1.0,
+                                                help="Largest cross-validated share of answerable questions refused."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
+    ) -> None:
+        """Train the learned judge on the training splits (never eval/test.jsonl)."""
+        from assistant.answer.judge import TypedJudge
+        from assistant.answer.learned_judge import LearnedJudge
+        from assistant.core import Assistant
+        from assistant.search.learned import RankerModel
+        from assistant.settings import get_settings
+
+        chosen = [Path(f) for f in (files or DEFAULT_TRAINING)]
+        if any(f.name == "test.jsonl" for f in chosen):
+            raise typer.BadParameter("eval/test.jsonl is the held-out split: never train on it")
+        settings = get_settings()
+        assistant = Assistant.open(settings)
+        index = assistant.index
+        typed = TypedJudge(index.sparse, index.chunks, index.documents, settings)
+        placeholder = RankerModel({"format": "mgi-ranker/1", "kind": "logistic", "features": []}, SIGNALS)
+        judge = LearnedJudge(typed, placeholder, 0.5)  # only its signals are read here
+        target = None if dry_run else (out or settings.judge_model)
+        typer.echo(json.dumps(train(assistant, judge, chosen, target, max_false_refusal), indent=1))

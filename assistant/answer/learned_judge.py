@@ -1,0 +1,108 @@
+"""The learned judge stage: the evidence and typed judges' signals → P(the documents do not answer).
+
+No single threshold separates answerable from unanswerable questions (docs/answerability.md):
+a near-miss question ("how many meals do the community kitchens serve?") finds passages about
+its subject as readily as an answerable one. ``LearnedJudge`` reads the signals both hand-made
+judges compute — idf coverage and dense z-score over the top passages (each over its own
+calibrated threshold, so the scale is the same for every backend), a capitalised name the
+corpus never mentions, how much of the question's subject the best top sentence covers, and
+for typed questions how well the best sentence *holding an answer of the asked type* covers
+it — and combines them with a small logistic model trained on the training splits
+(``mgi train-judge``, assistant.answer.judge_training; shipped as judge-v1.json beside this
+module, scored with numpy). It refuses when the model's probability reaches the threshold
+chosen by cross-validation (stored in the model; Settings.judge_refuse_probability overrides).
+
+A refused typed question whose subject the passages do discuss is answered "partly"; an
+answered typed question carries the answer span the typed reading found. A bm25-only search
+(no dense z) or a missing model file keeps the evidence judge's thresholds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from assistant.answer.judge import EvidenceJudge, TypedJudge, detail_of, partly, unknown_names, with_span
+from assistant.answer.types import classify
+from assistant.records import Verdict
+from assistant.search.learned import RankerModel
+from assistant.search.query import Hit, Query
+from assistant.settings import Settings
+from assistant.stages import SearchRequest
+
+log = logging.getLogger(__name__)
+
+SIGNALS: tuple[str, ...] = (
+    "coverage_ratio",  # best idf coverage of the question over refusal_min_coverage
+    "z_ratio",  # best dense z-score over the backend's min_z
+    "unknown_name",  # the question names something the corpus never mentions
+    "subject_coverage",  # best top sentence's (± neighbours) coverage of the question's subject
+    "answer_coverage",  # the same, among sentences holding an answer of the asked type (1 untyped)
+    "typed_question",  # the question asks for a figure, date, amount, name, place or article
+)
+
+
+class LearnedJudge:
+    """Refuse when the shipped model says the passages do not answer (module docstring)."""
+
+    def __init__(self, typed: TypedJudge, model: RankerModel, threshold: float) -> None:
+        self.typed = typed
+        self.evidence: EvidenceJudge = typed.evidence
+        self.model = model
+        self.threshold = threshold
+
+    @classmethod
+    def load(cls, typed: TypedJudge, settings: Settings) -> LearnedJudge | EvidenceJudge:
+        """The judge for ``settings.judge_model``; the evidence judge when it cannot be read."""
+        try:
+            model = RankerModel.read(settings.judge_model, SIGNALS)
+        except (OSError, ValueError, KeyError) as error:
+            log.warning("learned judge unavailable (%s); keeping the evidence judge", error)
+            return typed.evidence
+        threshold = settings.judge_refuse_probability
+        return cls(typed, model, float(model.meta.get("threshold", 0.5)) if threshold is None else threshold)
+
+    def signals(self, query: Query, hits: list[Hit], request: SearchRequest,
+                candidates: list[Hit]) -> tuple[np.ndarray, list, object]:
+        """The SIGNALS row, the typed reading's findings and the question's type."""
+        kind = classify(query.text)
+        min_z = self.typed.settings.min_z(request.backend)
+        coverage, z = self.evidence.signals(query, hits, min_z, candidates)
+        findings = self.typed.read(query, hits, kind)
+        subject = max((f.coverage for f in findings), default=0.0)
+        answer = max((f.coverage for f in findings if f.spans), default=0.0) if kind.typed else 1.0
+        row = np.array([[coverage, z, float(bool(unknown_names(self.evidence.sparse, query.text))),
+                         subject, answer, float(kind.typed)]])
+        return row, findings, kind
+
+    def probability(self, row: np.ndarray) -> float:
+        """P(the documents do not answer) for one SIGNALS row."""
+        return 1.0 / (1.0 + math.exp(-float(self.model.score(row)[0])))
+
+    def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
+              candidates: list[Hit] = ()) -> Verdict:
+        if not hits or request.mode == "bm25":
+            return self.evidence.judge(query, hits, request, candidates)
+        row, findings, kind = self.signals(query, hits, request, candidates)
+        p = self.probability(row)
+        base = Verdict(outcome="answered", answer_type=kind.answer_type, comparative=kind.comparative,
+                       strength=max(row[0, 0], row[0, 1]), reason="the top passages cover the question")
+        detail = detail_of(kind)
+        if p < self.threshold:
+            answering = [f for f in findings if f.spans]
+            return with_span(base, answering, detail, query.text, self.typed.settings) if kind.typed and answering else base
+        missing = unknown_names(self.evidence.sparse, query.text)
+        if missing:
+            return base.model_copy(update={"outcome": "not_in_documents",
+                                           "reason": f"the documents never mention {', '.join(missing)}"})
+        closest = max(findings, key=lambda f: f.coverage, default=None)
+        if (kind.typed or kind.comparative) and closest is not None \
+                and closest.coverage >= self.typed.settings.typed_subject_coverage:
+            return partly(base, closest, detail, query.text)
+        return base.model_copy(update={"outcome": "not_in_documents",
+                                       "reason": "no passage is close enough to the question"})
+
+
+__all__ = ["LearnedJudge", "SIGNALS"]

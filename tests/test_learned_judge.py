@@ -1,0 +1,145 @@
+"""The learned judge: signals from both hand-made judges → P(not answered) → three outcomes.
+
+Fast tier: hand-made hits on the tiny index with a hand-written model (so each outcome's
+cause is known); the shipped model file's shape. Slow tier: the shipped model on the real
+index, near-miss and answerable questions written from the documents."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.answer.judge import EvidenceJudge, TypedJudge
+from assistant.answer.learned_judge import SIGNALS, LearnedJudge
+from assistant.search.learned import RankerModel
+from assistant.search.query import Hit, contextualise
+from assistant.settings import Settings
+from assistant.stages import SearchRequest
+from tests.tiny import tiny_assistant, tiny_index
+
+REQUEST = SearchRequest(k=4, mode="hybrid", backend="fake")
+
+
+def model(weights: dict[str, float], bias: float) -> RankerModel:
+    """A logistic model over SIGNALS with unit scaling: P = σ(bias + Σ w·signal)."""
+    return RankerModel({"format": "mgi-ranker/1", "kind": "logistic", "features": list(SIGNALS),
+                        "mean": [0.0] * len(SIGNALS), "scale": [1.0] * len(SIGNALS),
+                        "weights": [weights.get(name, 0.0) for name in SIGNALS], "bias": bias}, SIGNALS)
+
+
+# Refuses unless a sentence holding an answer of the asked type covers the subject well.
+NEEDS_ANSWER = model({"answer_coverage": -10.0}, 3.0)
+
+
+def learned(judge_model: RankerModel = NEEDS_ANSWER, threshold: float = 0.5) -> LearnedJudge:
+    index = tiny_index()
+    settings = Settings(embedder="fake", refusal_min_z={"fake": 1.0}, _env_file=None)
+    return LearnedJudge(TypedJudge(index.sparse, index.chunks, index.documents, settings), judge_model, threshold)
+
+
+def hits(*positions: int) -> list[Hit]:
+    return [Hit(position=p, score=1.0 / (n + 1), dense_z=3.0) for n, p in enumerate(positions)]
+
+
+def verdict(question: str, *positions: int, judge: LearnedJudge | None = None, request=REQUEST):
+    return (judge or learned()).judge(contextualise(question, []), hits(*positions), request)
+
+
+def test_signals_are_one_row_in_the_models_vocabulary():
+    judge = learned()
+    query = contextualise("How many shelters did the city open in 2019?", [])
+    row, findings, kind = judge.signals(query, hits(1, 0), REQUEST, [])
+    assert row.shape == (1, len(SIGNALS)) and kind.typed and findings
+    named = dict(zip(SIGNALS, row[0]))
+    assert named["typed_question"] == 1.0 and named["unknown_name"] == 0.0
+    assert named["answer_coverage"] > 0.3 and named["z_ratio"] == pytest.approx(3.0)
+
+
+def test_an_answer_of_the_asked_type_is_answered_with_its_span():
+    found = verdict("How many shelters did the city open in 2019?", 1, 0)
+    assert found.outcome == "answered" and found.answer_type == "quantity"
+    text = tiny_index().documents["profile"].text
+    assert text[found.span_start:found.span_end] == "12 shelters"
+
+
+def test_the_subject_without_the_asked_figure_is_partly():
+    found = verdict("How many hot meals do the community kitchens serve?", 0, 1)
+    assert found.outcome == "partly" and found.detail == "figure" and "community kitchens" in found.subject
+
+
+def test_untyped_questions_have_full_answer_coverage_and_are_answered():
+    found = verdict("Do migrants have access to public health services?", 1)
+    assert found.outcome == "answered" and found.answer_type == "yes_no" and found.span_start is None
+
+
+def test_refusals_name_what_the_corpus_never_mentions():
+    refuse_all = learned(model({}, 5.0))
+    found = verdict("Do migrants in Guadalajara have health care?", 1, judge=refuse_all)
+    assert found.outcome == "not_in_documents" and "Guadalajara" in found.reason
+    found = verdict("Do migrants have access to public health services?", 1, judge=refuse_all)
+    assert found.outcome == "not_in_documents" and found.reason == "no passage is close enough to the question"
+
+
+def test_the_threshold_decides():
+    question = "How many hot meals do the community kitchens serve?"
+    assert verdict(question, 0, 1, judge=learned(threshold=0.999)).outcome == "answered"
+
+
+def test_bm25_searches_and_empty_hits_keep_the_evidence_judge():
+    bm25 = SearchRequest(k=4, mode="bm25", backend="fake")
+    question = "How many hot meals do the community kitchens serve?"
+    assert verdict(question, 0, 1, request=bm25).outcome == "answered"  # evidence: coverage suffices
+    assert verdict(question).outcome == "not_in_documents"
+
+
+def test_the_shipped_model_reads_and_records_its_cross_validated_threshold():
+    settings = Settings(_env_file=None)
+    shipped = RankerModel.read(settings.judge_model, SIGNALS)
+    assert shipped.features == list(SIGNALS)
+    assert 0.0 < shipped.meta["threshold"] < 1.0
+    assert "test.jsonl" not in json.dumps(shipped.meta["trained_on"])
+    cv = shipped.meta["cross_validated"]
+    assert cv["false_refusal_rate"] <= shipped.meta["max_false_refusal"]
+    assert np.isfinite(shipped.score(np.zeros((1, len(SIGNALS))))).all()
+
+
+def test_settings_choose_the_learned_judge_and_a_missing_model_falls_back(tmp_path):
+    assert isinstance(tiny_assistant().pipeline.judge, LearnedJudge)  # the default
+    fallback = tiny_assistant(judge_model=tmp_path / "absent.json").pipeline.judge
+    assert isinstance(fallback, EvidenceJudge)
+
+
+def test_the_answer_opens_with_the_span_through_the_assistant():
+    answer = tiny_assistant().ask("How many shelters did the city open in 2019?", retriever="hybrid")
+    assert answer.outcome == "answered" and answer.answer_span is not None
+    assert answer.answer.startswith(f"{answer.answer_span.text} [{answer.answer_span.n}]")
+
+
+# -- slow: the shipped model on the real index -----------------------------------------------
+@pytest.fixture(scope="module")
+def real_assistant(full_index_settings):
+    from assistant.core import Assistant
+
+    return Assistant.open(full_index_settings.model_copy(update={"judge_stage": "learned"}))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", [
+    "What is the population of Buenos Aires according to the profile?",
+    "¿Cuántas multas impuso el Instituto Nacional de Migración en 2020?",
+])
+def test_questions_the_documents_do_not_answer_are_refused(real_assistant, question):
+    answer = real_assistant.ask(question)
+    assert answer.outcome in ("partly", "not_in_documents"), (answer.reason, answer.answer[:300])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question,figure", [
+    ("How many foreign embassies do the city authorities contact in emergencies?", "86"),
+])
+def test_answerable_figures_are_answered_and_open_the_answer(real_assistant, question, figure):
+    answer = real_assistant.ask(question)
+    assert answer.outcome == "answered" and answer.answer_span is not None, answer.reason
+    assert figure in answer.answer_span.text
