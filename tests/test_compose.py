@@ -40,3 +40,26 @@ def test_instrument_lines():
     item = Instrument(name="Ley de Migración", year="2011", articles=["Artículo 8"], citations=[2, 3])
     assert instrument_line(item) == "• Ley de Migración (2011) — Artículo 8 [2][3]"
     assert "Instruments cited:" in answer_text([], [item])
+
+
+def test_an_answer_span_outside_the_retrieved_passages_is_quoted_from_its_stored_chunk():
+    composer = tiny_assistant().pipeline.composer
+    law = composer.documents["law"].text
+    heading = (law.index("Artículo 9"), law.index("Artículo 9") + len("Artículo 9"))
+    sentence = composer.sentence_at([Hit(0, 1.0)], "law", *heading)  # only a profile passage retrieved
+    assert sentence is not None and sentence.start <= heading[0] < heading[1] <= sentence.end
+    assert composer.chunks[sentence.hit.position].document_id == "law"
+    assert composer.sentence_at([], "law", len(law) + 5, len(law) + 9) is None
+
+
+def test_an_added_answer_quote_goes_last_when_another_writer_numbered_the_quotes():
+    composer = tiny_assistant().pipeline.composer
+    law = composer.documents["law"].text
+    start = law.index("Artículo 9")
+    verdict = Verdict(outcome="answered", answer_type="law_article", span_document="law",
+                      span_start=start, span_end=start + len("Artículo 9"))
+    first = composer.cite(composer.select(["kitchen"], [Hit(0, 1.0)], 1))
+    marked = composer.mark_answer([Hit(0, 1.0)], verdict, first, at_end=True)
+    assert marked[0] is first[0] and marked[0].n == 1 and marked[-1].n == 2
+    assert marked[-1].answer_span is not None and marked[-1].answer_span.text == "Artículo 9"
+    assert law[marked[-1].start:marked[-1].end] == marked[-1].quote

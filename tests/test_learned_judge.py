@@ -82,6 +82,18 @@ def test_refusals_name_what_the_corpus_never_mentions():
     assert found.outcome == "not_in_documents" and found.reason == "no passage is close enough to the question"
 
 
+def test_which_article_prefers_the_laws_own_sentences_to_a_reports_mention():
+    from assistant.answer.judge import Finding
+
+    report = Finding(rank=0, document_id="profile", start=0, end=10, coverage=0.9, spans=((0, 5),))
+    law = Finding(rank=3, document_id="law", start=0, end=10, coverage=0.2, spans=((0, 5),))
+    bare = Finding(rank=1, document_id="law", start=20, end=30, coverage=0.9)
+    judge = learned()
+    assert judge.answering([report, law, bare], "law_article") == [law]
+    assert judge.answering([report, bare], "law_article") == [report]
+    assert judge.answering([report, law, bare], "quantity") == [report, law]
+
+
 def test_the_threshold_decides():
     question = "How many hot meals do the community kitchens serve?"
     assert verdict(question, 0, 1, judge=learned(threshold=0.999)).outcome == "answered"

@@ -7,6 +7,8 @@ laws" questions each corpus law the quoted passages cite is quoted too (claim â†
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,9 +149,11 @@ class ExtractiveComposer:
         return Draft(typed_text(query.text, verdict, citations, answer_text(citations, instruments)),
                      citations, instruments)
 
-    def mark_answer(self, hits: list[Hit], verdict: Verdict, citations: list[Citation]) -> list[Citation]:
+    def mark_answer(self, hits: list[Hit], verdict: Verdict, citations: list[Citation],
+                    at_end: bool = False) -> list[Citation]:
         """Put the judge's answer span on the citation holding it; when no quote holds it, the
-        sentence that does is quoted first (an article's heading sentence for "which article")."""
+        sentence that does is quoted first (an article's heading sentence for "which article"),
+        or last with ``at_end`` (another writer's numbering stays intact)."""
         start, end, document_id = verdict.span_start, verdict.span_end, verdict.span_document
         if not verdict.answered or start is None or end is None or document_id is None:
             return citations
@@ -158,30 +162,37 @@ class ExtractiveComposer:
             sentence = self.sentence_at(hits, document_id, start, end)
             if sentence is None:
                 return citations
-            holder = self.cite([sentence], first=0)[0]
-            citations = [holder, *citations]
+            holder = self.cite([sentence], first=len(citations) + 1 if at_end else 0)[0]
+            citations = [*citations, holder] if at_end else [holder, *citations]
         text = self.documents[document_id].text
         holder.answer_span = AnswerSpan(n=holder.n, start=start, end=end, text=text[start:end])
         return citations
 
     def answer_first(self, question: str, hits: list[Hit], verdict: Verdict, draft: Draft) -> Draft:
         """A draft written elsewhere (instrument answers), opened with the answer span."""
-        citations = self.mark_answer(hits, verdict, draft.citations)
+        citations = self.mark_answer(hits, verdict, draft.citations, at_end=True)
         for n, citation in enumerate(citations, 1):
-            if citation.n != n:
-                return draft  # a quote had to be added: keep the other writer's numbering intact
+            citation.n = n  # an added quote comes last: the others keep their numbers
         return Draft(typed_text(question, verdict, citations, draft.text), citations, draft.instruments)
 
     def sentence_at(self, hits: list[Hit], document_id: str, start: int, end: int) -> Sentence | None:
-        """The quotable sentence of a retrieved passage that holds ``[start, end)``."""
+        """The quotable sentence that holds ``[start, end)``: in a retrieved passage, else in
+        the stored chunk that holds it (an article's heading, before the passage retrieved)."""
         text = self.documents[document_id].text
-        for hit in hits:
+        holders = [h for h in hits if self.chunks[h.position].document_id == document_id]
+        holders += [Hit(p, 0.0) for p in self.chunk_positions(document_id) if p not in {h.position for h in holders}]
+        for hit in holders:
             chunk = self.chunks[hit.position]
-            if chunk.document_id == document_id and chunk.start <= start < chunk.end:
+            if chunk.start <= start < chunk.end:
                 for left, right in quote_spans(text, chunk.start, chunk.end, self.settings.quote_max_chars):
                     if left <= start and end <= right:
                         return Sentence(hit, left, right, 0.0)
         return None
+
+    @functools.cache  # noqa: B019 - one composer per loaded index
+    def chunk_positions(self, document_id: str) -> tuple[int, ...]:
+        """Positions of a document's chunks in the index."""
+        return tuple(p for p, chunk in enumerate(self.chunks) if chunk.document_id == document_id)
 
     def quote_documents(self, query: Query, request: SearchRequest, targets: list[str]) -> list[Citation]:
         """The best sentence of each target document for the question (numbered later)."""

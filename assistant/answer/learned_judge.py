@@ -26,7 +26,7 @@ import numpy as np
 
 from assistant.answer.judge import EvidenceJudge, TypedJudge, detail_of, partly, unknown_names, with_span
 from assistant.answer.types import classify
-from assistant.records import Verdict
+from assistant.records import LEGAL_KINDS, Verdict
 from assistant.search.learned import RankerModel
 from assistant.search.query import Hit, Query
 from assistant.settings import Settings
@@ -81,6 +81,16 @@ class LearnedJudge:
         """P(the documents do not answer) for one SIGNALS row."""
         return 1.0 / (1.0 + math.exp(-float(self.model.score(row)[0])))
 
+    def answering(self, findings: list, answer_type: str) -> list:
+        """Sentences holding an answer of the asked type; for "which article", those of the
+        laws themselves when there are any (an article's own heading, not a report's mention)."""
+        found = [f for f in findings if f.spans]
+        if answer_type != "law_article":
+            return found
+        documents = self.typed.documents
+        legal = [f for f in found if documents[f.document_id].meta.kind in LEGAL_KINDS]
+        return legal or found
+
     def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
               candidates: list[Hit] = ()) -> Verdict:
         if not hits or request.mode == "bm25":
@@ -91,7 +101,7 @@ class LearnedJudge:
                        strength=max(row[0, 0], row[0, 1]), reason="the top passages cover the question")
         detail = detail_of(kind)
         if p < self.threshold:
-            answering = [f for f in findings if f.spans]
+            answering = self.answering(findings, kind.answer_type)
             return with_span(base, answering, detail, query.text, self.typed.settings) if kind.typed and answering else base
         missing = unknown_names(self.evidence.sparse, query.text)
         if missing:
