@@ -52,6 +52,7 @@ def tokenize(text: str) -> list[str]:
     return [_stem(word) for word in _WORD.findall(fold(text)) if word not in stop]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def cognate(token: str) -> str:
     """A loose English/Spanish key for a folded token: "nationality" and "nacionalidad" →
     "nacio" (spelling correspondences, doubled letters, then the first five letters)."""

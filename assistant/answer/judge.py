@@ -12,6 +12,7 @@ vouch for a place or body the documents lack.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -163,20 +164,30 @@ class TypedJudge:
         for rank, hit in enumerate(hits[: self.settings.typed_judge_passages]):
             chunk = self.chunks[hit.position]
             document = self.documents[chunk.document_id]
-            context = set(tokenize(" ".join([document.meta.title, *chunk.section_path, chunk.article or ""])))
-            spans = sentence_spans(document.text, chunk.start, chunk.end, clauses=False)
-            words = [set(tokenize(document.text[a:b])) for a, b in spans]
+            context, spans, words, readable = self.sentences(hit.position)
             for i, (start, end) in enumerate(spans):
-                if not quotable(document.text[start:end], self.settings):
+                if not readable[i]:
                     continue
                 window = context | words[i] | (words[i - 1] if i else set()) | (words[i + 1] if i + 1 < len(words) else set())
                 matched = subject.covered(window)
-                found = by_subject(list(answer_spans(document, start, end, kind, query.text)), document.text, subject,
-                                   start, end)
+                found = list(answer_spans(document, start, end, kind, query.text))
+                found = by_subject(found, document.text, subject, start, end) if len(found) > 1 else found
                 own = subject.share(subject.covered(words[i]), words[i])
                 findings.append(Finding(rank, document.id, start, end, subject.share(matched, window),
                                         tuple(found), matched, own))
         return findings
+
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one judge per loaded index, one entry per chunk
+    def sentences(self, position: int) -> tuple[frozenset[str], list[tuple[int, int]], list[frozenset[str]], list[bool]]:
+        """A chunk's context words (title, section path, article), its sentence spans, each
+        sentence's words and whether it is quotable (computed once per chunk)."""
+        chunk = self.chunks[position]
+        document = self.documents[chunk.document_id]
+        context = frozenset(tokenize(" ".join([document.meta.title, *chunk.section_path, chunk.article or ""])))
+        spans = sentence_spans(document.text, chunk.start, chunk.end, clauses=False)
+        words = [frozenset(tokenize(document.text[a:b])) for a, b in spans]
+        return context, spans, words, [quotable(document.text[a:b], self.settings) for a, b in spans]
 
 
 def quotable(sentence: str, settings: Settings) -> bool:
