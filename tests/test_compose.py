@@ -48,6 +48,7 @@ def test_an_answer_span_outside_the_retrieved_passages_is_quoted_from_its_stored
     heading = (law.index("Artículo 9"), law.index("Artículo 9") + len("Artículo 9"))
     sentence = composer.sentence_at([Hit(0, 1.0)], "law", *heading)  # only a profile passage retrieved
     assert sentence is not None and sentence.start <= heading[0] < heading[1] <= sentence.end
+    assert law[sentence.start:sentence.end].startswith("Artículo 9. Los jueces")  # never the bare heading
     assert composer.chunks[sentence.hit.position].document_id == "law"
     assert composer.sentence_at([], "law", len(law) + 5, len(law) + 9) is None
 

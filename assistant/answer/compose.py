@@ -163,7 +163,11 @@ class ExtractiveComposer:
             if sentence is None:
                 return citations
             holder = self.cite([sentence], first=len(citations) + 1 if at_end else 0)[0]
-            citations = [*citations, holder] if at_end else [holder, *citations]
+            if at_end:
+                citations = [*citations, holder]
+            else:  # quotes the holder now contains are not repeated
+                citations = [holder, *(c for c in citations if not (c.document.id == document_id
+                                                                    and holder.start <= c.start and c.end <= holder.end))]
         text = self.documents[document_id].text
         holder.answer_span = AnswerSpan(n=holder.n, start=start, end=end, text=text[start:end])
         return citations
@@ -184,8 +188,11 @@ class ExtractiveComposer:
         for hit in holders:
             chunk = self.chunks[hit.position]
             if chunk.start <= start < chunk.end:
-                for left, right in quote_spans(text, chunk.start, chunk.end, self.settings.quote_max_chars):
+                spans = quote_spans(text, chunk.start, chunk.end, self.settings.quote_max_chars)
+                for i, (left, right) in enumerate(spans):
                     if left <= start and end <= right:
+                        if right - left < self.settings.quote_min_chars and i + 1 < len(spans):
+                            right = spans[i + 1][1]  # a bare heading ("Artículo 8.") quoted with what follows
                         return Sentence(hit, left, right, 0.0)
         return None
 
