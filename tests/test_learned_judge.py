@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from assistant.answer.judge import EvidenceJudge, TypedJudge
-from assistant.answer.learned_judge import SIGNALS, LearnedJudge
+from assistant.answer.learned_judge import SIGNALS, JudgeSignals, LearnedJudge
 from assistant.search.learned import RankerModel
 from assistant.search.query import Hit, contextualise
 from assistant.settings import Settings
@@ -36,7 +36,8 @@ NEEDS_ANSWER = model({"answer_coverage": -10.0}, 3.0)
 def learned(judge_model: RankerModel = NEEDS_ANSWER, threshold: float = 0.5) -> LearnedJudge:
     index = tiny_index()
     settings = Settings(embedder="fake", refusal_min_z={"fake": 1.0}, _env_file=None)
-    return LearnedJudge(TypedJudge(index.sparse, index.chunks, index.documents, settings), judge_model, threshold)
+    typed = TypedJudge(index.sparse, index.chunks, index.documents, settings)
+    return LearnedJudge(JudgeSignals(typed), judge_model, threshold)
 
 
 def hits(*positions: int) -> list[Hit]:
@@ -50,7 +51,8 @@ def verdict(question: str, *positions: int, judge: LearnedJudge | None = None, r
 def test_signals_are_one_row_in_the_models_vocabulary():
     judge = learned()
     query = contextualise("How many shelters did the city open in 2019?", [])
-    row, findings, kind = judge.signals(query, hits(1, 0), REQUEST, [])
+    reading = judge.signals.read(query, hits(1, 0), REQUEST, [])
+    row, findings, kind = reading.row, reading.findings, reading.kind
     assert row.shape == (1, len(SIGNALS)) and kind.typed and findings
     named = dict(zip(SIGNALS, row[0]))
     assert named["typed_question"] == 1.0 and named["unknown_name"] == 0.0

@@ -7,6 +7,7 @@ laws" questions each corpus law the quoted passages cite is quoted too (claim �
 
 from __future__ import annotations
 
+import bisect
 import functools
 
 import re
@@ -182,24 +183,36 @@ class ExtractiveComposer:
     def sentence_at(self, hits: list[Hit], document_id: str, start: int, end: int) -> Sentence | None:
         """The quotable sentence that holds ``[start, end)``: in a retrieved passage, else in
         the stored chunk that holds it (an article's heading, before the passage retrieved)."""
-        text = self.documents[document_id].text
-        holders = [h for h in hits if self.chunks[h.position].document_id == document_id]
-        holders += [Hit(p, 0.0) for p in self.chunk_positions(document_id) if p not in {h.position for h in holders}]
-        for hit in holders:
-            chunk = self.chunks[hit.position]
-            if chunk.start <= start < chunk.end:
-                spans = quote_spans(text, chunk.start, chunk.end, self.settings.quote_max_chars)
-                for i, (left, right) in enumerate(spans):
-                    if left <= start and end <= right:
-                        if right - left < self.settings.quote_min_chars and i + 1 < len(spans):
-                            right = spans[i + 1][1]  # a bare heading ("Artículo 8.") quoted with what follows
-                        return Sentence(hit, left, right, 0.0)
+        hit = next((h for h in hits if self.chunks[h.position].document_id == document_id
+                    and self.chunks[h.position].start <= start < self.chunks[h.position].end), None)
+        if hit is None:
+            position = self.chunk_at(document_id, start)
+            if position is None:
+                return None
+            hit = Hit(position, 0.0)
+        chunk = self.chunks[hit.position]
+        spans = quote_spans(self.documents[document_id].text, chunk.start, chunk.end, self.settings.quote_max_chars)
+        for i, (left, right) in enumerate(spans):
+            if left <= start and end <= right:
+                if right - left < self.settings.quote_min_chars and i + 1 < len(spans):
+                    right = spans[i + 1][1]  # a bare heading ("Artículo 8.") quoted with what follows
+                return Sentence(hit, left, right, 0.0)
         return None
 
+    def chunk_at(self, document_id: str, offset: int) -> int | None:
+        """Index position of the document's chunk that holds ``offset`` (bisect over its starts)."""
+        positions, starts = self.document_chunks(document_id)
+        slot = bisect.bisect_right(starts, offset) - 1
+        if slot < 0 or offset >= self.chunks[positions[slot]].end:
+            return None
+        return positions[slot]
+
     @functools.cache  # noqa: B019 - one composer per loaded index
-    def chunk_positions(self, document_id: str) -> tuple[int, ...]:
-        """Positions of a document's chunks in the index."""
-        return tuple(p for p, chunk in enumerate(self.chunks) if chunk.document_id == document_id)
+    def document_chunks(self, document_id: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """A document's chunk positions in the index and their start offsets, by start."""
+        positions = sorted((p for p, c in enumerate(self.chunks) if c.document_id == document_id),
+                           key=lambda p: self.chunks[p].start)
+        return tuple(positions), tuple(self.chunks[p].start for p in positions)
 
     def quote_documents(self, query: Query, request: SearchRequest, targets: list[str]) -> list[Citation]:
         """The best sentence of each target document for the question (numbered later)."""

@@ -19,27 +19,23 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.learned_judge import SIGNALS
+from assistant.answer.learned_judge import SIGNALS, JudgeSignals
 from assistant.search.learned import export_model
-from assistant.search.training import DEFAULT_TRAINING, make_model
+from assistant.search.training import DEFAULT_TRAINING, make_model, question_query
 
 
-def collect(assistant, judge, questions) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def collect(assistant, signals: JudgeSignals, questions) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """SIGNALS rows, labels (1 = unanswerable) and question ids for ``questions``."""
-    from assistant.records import Turn
-    from assistant.search.query import contextualise
-
     stages = assistant.pipeline
     request = assistant.request(assistant.settings.top_k, None, "hybrid", None)
     rows, labels, ids = [], [], []
     for question in questions:
-        history = [Turn(question=p) for p in question.previous]
-        query = contextualise(question.question, history, assistant.settings.followup_min_words)
+        query = question_query(question, assistant.settings)
         candidates = stages.retriever.retrieve(query, request)
         hits = stages.reranker.rerank(query, candidates, request.k)
         if not hits:
             continue
-        rows.append(judge.signals(query, hits, request, candidates)[0][0])
+        rows.append(signals.read(query, hits, request, candidates).row[0])
         labels.append(int(not question.answerable))
         ids.append(question.id)
     return np.array(rows), np.array(labels), ids
@@ -79,12 +75,13 @@ def choose_threshold(p: np.ndarray, y: np.ndarray, max_false_refusal: float) -> 
     return best
 
 
-def train(assistant, judge, files: list[Path], out: Path | None, max_false_refusal: float = 0.05) -> dict:
+def train(assistant, signals: JudgeSignals, files: list[Path], out: Path | None,
+          max_false_refusal: float = 0.05) -> dict:
     """Collect, cross-validate, choose the threshold, fit on everything, write the model."""
     from assistant.evaluation.testset import load_testset
 
     questions = [q for file in files for q in load_testset(file)]
-    x, y, _ = collect(assistant, judge, questions)
+    x, y, _ = collect(assistant, signals, questions)
     chosen = choose_threshold(cross_validated(x, y), y, max_false_refusal)
     report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "cross_validated": chosen}
     if out is not None:
@@ -111,9 +108,7 @@ def register(app) -> None:
     ) -> None:
         """Train the learned judge on the training splits (never eval/test.jsonl)."""
         from assistant.answer.judge import TypedJudge
-        from assistant.answer.learned_judge import LearnedJudge
         from assistant.core import Assistant
-        from assistant.search.learned import RankerModel
         from assistant.settings import get_settings
 
         chosen = [Path(f) for f in (files or DEFAULT_TRAINING)]
@@ -122,8 +117,6 @@ def register(app) -> None:
         settings = get_settings()
         assistant = Assistant.open(settings)
         index = assistant.index
-        typed = TypedJudge(index.sparse, index.chunks, index.documents, settings)
-        placeholder = RankerModel({"format": "mgi-ranker/1", "kind": "logistic", "features": []}, SIGNALS)
-        judge = LearnedJudge(typed, placeholder, 0.5)  # only its signals are read here
+        signals = JudgeSignals(TypedJudge(index.sparse, index.chunks, index.documents, settings))
         target = None if dry_run else (out or settings.judge_model)
-        typer.echo(json.dumps(train(assistant, judge, chosen, target, max_false_refusal), indent=1))
+        typer.echo(json.dumps(train(assistant, signals, chosen, target, max_false_refusal), indent=1))

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.judge import EvidenceJudge, TypedJudge, detail_of, partly, unknown_names, with_span
-from assistant.answer.types import classify
+from assistant.answer.judge import EvidenceJudge, Finding, TypedJudge, detail_of, partly, unknown_names, with_span
+from assistant.answer.types import QuestionType, classify
 from assistant.records import LEGAL_KINDS, Verdict
 from assistant.search.learned import RankerModel
 from assistant.search.query import Hit, Query
@@ -44,12 +45,40 @@ SIGNALS: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the signals were read from: the SIGNALS row, the typed reading's sentences, the
+    question's type and the names the corpus never mentions."""
+
+    row: np.ndarray  # 1 × SIGNALS
+    findings: list[Finding]
+    kind: QuestionType
+    missing: list[str]
+
+
+class JudgeSignals:
+    """Reads SIGNALS for a question and its passages (serving and ``mgi train-judge`` alike)."""
+
+    def __init__(self, typed: TypedJudge) -> None:
+        self.typed = typed
+        self.evidence: EvidenceJudge = typed.evidence
+
+    def read(self, query: Query, hits: list[Hit], request: SearchRequest, candidates: list[Hit]) -> Reading:
+        kind = classify(query.text)
+        coverage, z = self.evidence.signals(query, hits, self.typed.settings.min_z(request.backend), candidates)
+        findings = self.typed.read(query, hits, kind)
+        missing = unknown_names(self.evidence.sparse, query.text)
+        subject = max((f.coverage for f in findings), default=0.0)
+        answer = max((f.coverage for f in findings if f.spans), default=0.0) if kind.typed else 1.0
+        row = np.array([[coverage, z, float(bool(missing)), subject, answer, float(kind.typed)]])
+        return Reading(row, findings, kind, missing)
+
+
 class LearnedJudge:
     """Refuse when the shipped model says the passages do not answer (module docstring)."""
 
-    def __init__(self, typed: TypedJudge, model: RankerModel, threshold: float) -> None:
-        self.typed = typed
-        self.evidence: EvidenceJudge = typed.evidence
+    def __init__(self, signals: JudgeSignals, model: RankerModel, threshold: float) -> None:
+        self.signals = signals
         self.model = model
         self.threshold = threshold
 
@@ -62,57 +91,44 @@ class LearnedJudge:
             log.warning("learned judge unavailable (%s); keeping the evidence judge", error)
             return typed.evidence
         threshold = settings.judge_refuse_probability
-        return cls(typed, model, float(model.meta.get("threshold", 0.5)) if threshold is None else threshold)
-
-    def signals(self, query: Query, hits: list[Hit], request: SearchRequest,
-                candidates: list[Hit]) -> tuple[np.ndarray, list, object]:
-        """The SIGNALS row, the typed reading's findings and the question's type."""
-        kind = classify(query.text)
-        min_z = self.typed.settings.min_z(request.backend)
-        coverage, z = self.evidence.signals(query, hits, min_z, candidates)
-        findings = self.typed.read(query, hits, kind)
-        subject = max((f.coverage for f in findings), default=0.0)
-        answer = max((f.coverage for f in findings if f.spans), default=0.0) if kind.typed else 1.0
-        row = np.array([[coverage, z, float(bool(unknown_names(self.evidence.sparse, query.text))),
-                         subject, answer, float(kind.typed)]])
-        return row, findings, kind
+        return cls(JudgeSignals(typed), model,
+                   float(model.meta.get("threshold", 0.5)) if threshold is None else threshold)
 
     def probability(self, row: np.ndarray) -> float:
         """P(the documents do not answer) for one SIGNALS row."""
         return 1.0 / (1.0 + math.exp(-float(self.model.score(row)[0])))
 
-    def answering(self, findings: list, answer_type: str) -> list:
+    def answering(self, findings: list[Finding], answer_type: str) -> list[Finding]:
         """Sentences holding an answer of the asked type; for "which article", those of the
         laws themselves when there are any (an article's own heading, not a report's mention)."""
         found = [f for f in findings if f.spans]
         if answer_type != "law_article":
             return found
-        documents = self.typed.documents
+        documents = self.signals.typed.documents
         legal = [f for f in found if documents[f.document_id].meta.kind in LEGAL_KINDS]
         return legal or found
 
     def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
               candidates: list[Hit] = ()) -> Verdict:
         if not hits or request.mode == "bm25":
-            return self.evidence.judge(query, hits, request, candidates)
-        row, findings, kind = self.signals(query, hits, request, candidates)
-        p = self.probability(row)
+            return self.signals.evidence.judge(query, hits, request, candidates)
+        reading = self.signals.read(query, hits, request, candidates)
+        kind, findings = reading.kind, reading.findings
         base = Verdict(outcome="answered", answer_type=kind.answer_type, comparative=kind.comparative,
-                       strength=max(row[0, 0], row[0, 1]), reason="the top passages cover the question")
+                       strength=max(reading.row[0, 0], reading.row[0, 1]), reason="the top passages cover the question")
         detail = detail_of(kind)
-        if p < self.threshold:
+        if self.probability(reading.row) < self.threshold:
             answering = self.answering(findings, kind.answer_type)
-            return with_span(base, answering, detail, query.text, self.typed.settings) if kind.typed and answering else base
-        missing = unknown_names(self.evidence.sparse, query.text)
-        if missing:
+            return with_span(base, answering, detail, query.text, self.signals.typed.settings) if kind.typed and answering else base
+        if reading.missing:
             return base.model_copy(update={"outcome": "not_in_documents",
-                                           "reason": f"the documents never mention {', '.join(missing)}"})
+                                           "reason": f"the documents never mention {', '.join(reading.missing)}"})
         closest = max(findings, key=lambda f: f.coverage, default=None)
         if (kind.typed or kind.comparative) and closest is not None \
-                and closest.coverage >= self.typed.settings.typed_subject_coverage:
+                and closest.coverage >= self.signals.typed.settings.typed_subject_coverage:
             return partly(base, closest, detail, query.text)
         return base.model_copy(update={"outcome": "not_in_documents",
                                        "reason": "no passage is close enough to the question"})
 
 
-__all__ = ["LearnedJudge", "SIGNALS"]
+__all__ = ["JudgeSignals", "LearnedJudge", "Reading", "SIGNALS"]

@@ -57,9 +57,6 @@ def relevance_matrix(question, passages: list[tuple[str, str]]) -> np.ndarray:
 
 def collect(assistant, questions, pool: int) -> list[Group]:
     """Retrieve ``pool`` fused candidates per answerable question and compute its group."""
-    from assistant.records import Turn
-    from assistant.search.query import contextualise
-
     from assistant.search.fusion import FusedRetriever
 
     retriever = FusedRetriever(assistant.index, assistant.query_vector, assistant.settings)
@@ -70,14 +67,22 @@ def collect(assistant, questions, pool: int) -> list[Group]:
     for question in questions:
         if not question.answerable:
             continue
-        history = [Turn(question=p) for p in question.previous]
-        query = contextualise(question.question, history, assistant.settings.followup_min_words)
+        query = question_query(question, assistant.settings)
         hits = retriever.retrieve(query, request)
         passages = [(assistant.chunks[h.position].text,
                      assistant.documents[assistant.chunks[h.position].document_id].meta.file) for h in hits]
         groups.append(Group(question.id, question.type, extractor.matrix(query, hits),
                             relevance_matrix(question, passages)))
     return groups
+
+
+def question_query(question, settings):
+    """A test-set question as the ask path reads it: a follow-up with its earlier questions."""
+    from assistant.records import Turn
+    from assistant.search.query import contextualise
+
+    return contextualise(question.question, [Turn(question=p) for p in question.previous],
+                         settings.followup_min_words)
 
 
 def _extractor(assistant):
