@@ -30,6 +30,17 @@ def test_at_most_quotes_per_passage_and_no_answer_when_the_verdict_says_so():
     assert refused.text == REFUSAL and not refused.citations
 
 
+def test_a_sentence_in_the_other_language_is_scored_by_its_cognates():
+    composer = tiny_assistant(quote_keep_ratio=0.0).pipeline.composer
+    query = contextualise("Do migrants get medical attention?", [])
+    hits = [Hit(3, 1.0), Hit(2, 0.9)]  # the registry article ranked above the medical one
+    by_rank = composer.select(query.own_tokens, hits, 1)
+    by_cognates = composer.select(query.own_tokens, hits, 1, query.language)
+    text = tiny_assistant().documents["law"].text
+    assert "Registro Civil" in text[by_rank[0].start: by_rank[0].end]
+    assert "atención médica" in text[by_cognates[0].start: by_cognates[0].end]
+
+
 def test_quote_spans_split_overlong_sentences_into_clauses():
     text = "Short one. " + "A long clause, " * 10 + "end; and more words here."
     spans = quote_spans(text, 0, len(text), longest=60)

@@ -36,3 +36,11 @@ def test_an_empty_chunk_is_indexed_and_files_round_trip(tmp_path):
     loaded = SparseIndex.load(tmp_path / "bm25")
     query = tokenize("health services")
     assert np.allclose(loaded.scores(query), index.scores(query))
+
+
+def test_cognate_coverage_counts_a_word_of_the_other_language():
+    index = SparseIndex.build([tokenize(t) for t in TEXTS])
+    query, spanish = tokenize("medical attention for migrants"), set(tokenize(TEXTS[3]))
+    assert index.coverage(query, spanish) < 0.5  # only "migrant" is the same token
+    assert index.coverage(query, spanish, cognates=True) == 1.0  # and the medic·, atenc· keys
+    assert index.coverage(tokenize("hot meals"), spanish, cognates=True) == 0.0

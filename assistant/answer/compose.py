@@ -68,8 +68,9 @@ class ExtractiveComposer:
         self.legal = legal  # instrument answers over every law in scope (assistant.answer.legal_answer)
 
     # -- sentences -----------------------------------------------------------------------
-    def candidates(self, tokens: list[str], hits: list[Hit]) -> list[Sentence]:
-        """Every quotable sentence of the top passages, scored: idf coverage of the question,
+    def candidates(self, tokens: list[str], hits: list[Hit], language: str = "") -> list[Sentence]:
+        """Every quotable sentence of the top passages, scored: idf coverage of the question
+        (counting cognates in a document of another language than the question's ``language``),
         plus rank and position priors (Settings.quote_*)."""
         s = self.settings
         found = []
@@ -79,19 +80,20 @@ class ExtractiveComposer:
             section = document.section_at(chunk.start)
             if section is not None and section.kind == "key_sources":
                 continue  # bibliography entries are sources, not statements
+            other = bool(language) and document.meta.language[:2] != language
             for position, (start, end) in enumerate(quote_spans(document.text, chunk.start, chunk.end,
                                                                 s.quote_max_chars)):
                 sentence = document.text[start:end]
                 if len(sentence) < s.quote_min_chars or is_reform_note(sentence) or not _LETTERS.search(sentence):
                     continue
-                score = (self.sparse.coverage(tokens, set(tokenize(sentence)))
+                score = (self.sparse.coverage(tokens, set(tokenize(sentence)), cognates=other)
                          + s.quote_rank_weight / (rank + 1) + s.quote_position_weight / (position + 1))
                 found.append(Sentence(hit, start, end, score))
         return sorted(found, key=lambda c: -c.score)
 
-    def select(self, tokens: list[str], hits: list[Hit], limit: int) -> list[Sentence]:
+    def select(self, tokens: list[str], hits: list[Hit], limit: int, language: str = "") -> list[Sentence]:
         """The best sentences, best first: near the best score, a few per passage, no repeats."""
-        ranked = self.candidates(tokens, hits)
+        ranked = self.candidates(tokens, hits, language)
         chosen: list[Sentence] = []
         used: dict[int, int] = {}
         seen: set[str] = set()
@@ -123,7 +125,7 @@ class ExtractiveComposer:
             return Draft(REFUSAL)
         # Quotes answer the question as asked: a follow-up's own words pick the sentences
         # (the previous question only steered retrieval).
-        citations = self.cite(self.select(query.own_tokens, hits, self.settings.max_quotes))
+        citations = self.cite(self.select(query.own_tokens, hits, self.settings.max_quotes, query.language))
         if not citations:
             return Draft(REFUSAL)
         quoted = {c.document.id for c in citations}
@@ -219,7 +221,7 @@ class ExtractiveComposer:
         quotes = []
         for target in targets:
             hits = self.search(query, request.within(target, 3))
-            quotes += self.cite(self.select(query.own_tokens, hits, 1), first=0)
+            quotes += self.cite(self.select(query.own_tokens, hits, 1, query.language), first=0)
         return quotes
 
 

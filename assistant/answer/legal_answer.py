@@ -23,9 +23,9 @@ from assistant.stages import Draft, SearchRequest
 class Quoter(Protocol):
     """What the extractive writer lends the instrument answer (ExtractiveComposer)."""
 
-    def candidates(self, tokens: list[str], hits: list[Hit]) -> list[Any]: ...
+    def candidates(self, tokens: list[str], hits: list[Hit], language: str = "") -> list[Any]: ...
 
-    def select(self, tokens: list[str], hits: list[Hit], limit: int) -> list[Any]: ...
+    def select(self, tokens: list[str], hits: list[Hit], limit: int, language: str = "") -> list[Any]: ...
 
     def cite(self, sentences: list[Any], first: int = 1) -> list[Citation]: ...
 
@@ -50,7 +50,7 @@ class LegalAnswer:
         kept = [e for e in evidence if e.kept]
         groups: list[tuple[Instrument, list[Citation], list[Citation]]] = []
         for item in kept:
-            quotes = quoter.cite(quoter.select(query.own_tokens, item.hits, self.settings.legal_quotes_per_law), 0)
+            quotes = quoter.cite(quoter.select(query.own_tokens, item.hits, self.settings.legal_quotes_per_law, query.language), 0)
             groups.append((self.law_instrument(item), quotes, []))
         claims = self.profile_claims(query, request, quoter)
         self.attach_claims(groups, claims, {e.document_id: e for e in evidence}, request, quoter)
@@ -79,7 +79,7 @@ class LegalAnswer:
         for profile in sorted(profiles):
             hits = quoter.search(query, request.within(profile, self.settings.quote_passages))
             mentions = [m for m in self.documents[profile].mentions if m.kind == "instrument" and m.key_source_ids]
-            for sentence in quoter.candidates(query.own_tokens, hits):
+            for sentence in quoter.candidates(query.own_tokens, hits, query.language):
                 if (sentence.start, sentence.end) in seen:
                     continue
                 if any(m.start < sentence.end and m.end > sentence.start for m in mentions):
@@ -114,7 +114,7 @@ class LegalAnswer:
             return []
         query = contextualise(claim.quote, [])
         hits = quoter.search(query, request.within(instrument.document_id, self.settings.legal_hits_per_law))
-        return quoter.cite(quoter.select(query.own_tokens, hits, 1), 0)
+        return quoter.cite(quoter.select(query.own_tokens, hits, 1, query.language), 0)
 
     def claimed_instrument(self, mentioned: Instrument, evidence: dict[str, LawEvidence]) -> Instrument:
         """An instrument only the profile's claims name: a corpus law below the threshold, or

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.records import Turn
-from assistant.text import tokenize
+from assistant.text import question_language, tokenize
 
 
 @dataclass
@@ -26,6 +26,11 @@ class Query:
     text: str
     tokens: list[str]
     dense_text: str
+
+    @property
+    def language(self) -> str:
+        """"en" or "es": the language the question is asked in."""
+        return question_language(self.text)
 
     @property
     def own_tokens(self) -> list[str]:

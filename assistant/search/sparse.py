@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.text import cognate
+
 EMPTY_TOKEN = "<empty>"  # bm25s cannot index an empty document
 
 
@@ -61,10 +63,14 @@ class SparseIndex:
         df = self.df.get(token, 0)
         return math.log(1 + (self.num_docs - df + 0.5) / (df + 0.5))
 
-    def coverage(self, query: list[str], passage: set[str]) -> float:
-        """Share of the query's idf mass whose words appear in the passage."""
+    def coverage(self, query: list[str], passage: set[str], cognates: bool = False) -> float:
+        """Share of the query's idf mass whose words appear in the passage; with ``cognates``
+        a word of five letters or more also counts when a passage word shares its cognate key
+        (``text.cognate``: "migrants" / "migrantes"), for a passage in the other language."""
         unique = set(query)
         total = sum(self.idf(t) for t in unique)
         if total == 0:
             return 0.0
-        return sum(self.idf(t) for t in unique if t in passage) / total
+        keys = {cognate(w) for w in passage if len(w) >= 5} if cognates else set()
+        return sum(self.idf(t) for t in unique
+                   if t in passage or (len(t) >= 5 and cognate(t) in keys)) / total
