@@ -219,7 +219,7 @@ class StageTimer:
 def build_judge(index: LoadedIndex, settings: Settings) -> Judge:
     """The judge stage Settings name: evidence, typed, or learned (over the typed reading)."""
     if settings.judge_stage == "evidence":
-        return EvidenceJudge(index.sparse, index.chunks, settings)
+        return EvidenceJudge(index.sparse, index.chunks, settings, index.documents)
     typed = TypedJudge(index.sparse, index.chunks, index.documents, settings)
     return LearnedJudge.load(typed, settings) if settings.judge_stage == "learned" else typed
 

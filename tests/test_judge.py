@@ -143,3 +143,17 @@ def test_answerable_figures_open_the_answer(real_assistant, question, figure):
     answer = real_assistant.ask(question)
     assert answer.outcome == "answered" and answer.answer_span is not None, answer.reason
     assert figure in answer.answer_span.text
+
+
+def test_the_evidence_judge_counts_cognates_only_in_a_passage_of_another_language():
+    from assistant.answer.judge import EvidenceJudge
+
+    index = tiny_index()
+    settings = Settings(embedder="fake", _env_file=None)
+    blind = EvidenceJudge(index.sparse, index.chunks, settings)
+    aware = EvidenceJudge(index.sparse, index.chunks, settings, index.documents)
+    english = contextualise("Do migrants get medical attention?", [])
+    law, profile = Hit(2, 1.0), Hit(1, 1.0)  # the Spanish article on atención médica; the English health passage
+    assert aware.coverage(english, law) > blind.coverage(english, law)
+    assert aware.coverage(english, profile) == blind.coverage(english, profile)
+    assert aware.signals(english, [law], 1.0)[0] > blind.signals(english, [law], 1.0)[0]

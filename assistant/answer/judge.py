@@ -44,20 +44,28 @@ def unknown_names(sparse: SparseIndex, question: str) -> list[str]:
 class EvidenceJudge:
     """Answer when coverage or dense surprise passes its threshold (module docstring)."""
 
-    def __init__(self, sparse: SparseIndex, chunks: list[Chunk], settings: Settings) -> None:
+    def __init__(self, sparse: SparseIndex, chunks: list[Chunk], settings: Settings,
+                 documents: dict[str, Document] | None = None) -> None:
         self.sparse = sparse
         self.chunks = chunks
         self.settings = settings
+        self.languages = {d.id: d.meta.language[:2] for d in (documents or {}).values()}
 
     def signals(self, query: Query, hits: list[Hit], min_z: float, candidates: list[Hit] = ()) -> tuple[float, float]:
         """Coverage / min_coverage and best z / min_z over the top passages of both orders
         (reranked and first stage); either ≥ 1.0 means "answer"."""
         n = self.settings.judge_passages
         top = list({h.position: h for h in [*hits[:n], *candidates[:n]]}.values())
-        coverage = max(self.sparse.coverage(query.tokens, set(tokenize(self.chunks[h.position].text)))
-                       for h in top)
+        coverage = max(self.coverage(query, h) for h in top)
         best_z = max((h.dense_z for h in top), default=0.0)
         return coverage / self.settings.refusal_min_coverage, best_z / min_z if min_z else 0.0
+
+    def coverage(self, query: Query, hit: Hit) -> float:
+        """The question's idf coverage by a passage, counting cognates when the passage's
+        document is in another language than the question."""
+        chunk = self.chunks[hit.position]
+        other = self.languages.get(chunk.document_id, query.language) != query.language
+        return self.sparse.coverage(query.tokens, set(tokenize(chunk.text)), cognates=other)
 
     def strength(self, query: Query, hits: list[Hit], min_z: float, candidates: list[Hit] = ()) -> float:
         """The larger of the two signals; ≥ 1.0 means "answer"."""
@@ -144,7 +152,7 @@ class TypedJudge:
         self.chunks = chunks
         self.documents = documents
         self.settings = settings
-        self.evidence = EvidenceJudge(sparse, chunks, settings)
+        self.evidence = EvidenceJudge(sparse, chunks, settings, documents)
 
     def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
               candidates: list[Hit] = ()) -> Verdict:
