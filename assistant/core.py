@@ -27,7 +27,7 @@ from assistant.records import Answer, Document, Filters, Passage, Turn
 from assistant.search.assessment import GapRetriever
 from assistant.search.fusion import FusedRetriever
 from assistant.search.query import Hit, Query, contextualise
-from assistant.search.rerank import FusionOrder
+from assistant.search.rerank import DocumentCap, FusionOrder
 from assistant.settings import Settings
 from assistant.stages import Judge, Pipeline, SearchRequest
 from assistant.storage import IndexProblem, LoadedIndex, load_index, stale_documents
@@ -228,16 +228,17 @@ def build_pipeline(assistant: Assistant) -> Pipeline:
     """The stages Settings name, wired to this Assistant's index and embedders."""
     settings, index = assistant.settings, assistant.index
     fused = FusedRetriever(index, assistant.query_vector, settings)
-    rerankers = {"fusion": FusionOrder}
     if settings.rerank_stage == "learned":
         from assistant.search.learned import LearnedRanker
 
-        reranker = LearnedRanker.load(index, assistant.query_vector, settings)
+        ranker = LearnedRanker.load(index, assistant.query_vector, settings)
     else:
-        reranker = rerankers[settings.rerank_stage]()
+        ranker = FusionOrder()
     fanout = LegalFanout(index.documents, index.chunks, index.sparse, settings,
-                         lambda query, request: reranker.rerank(query, fused.retrieve(query, request), request.k))
+                         lambda query, request: ranker.rerank(query, fused.retrieve(query, request), request.k))
     retriever = GapRetriever(FanoutRetriever(fused, fanout), index.chunks, settings.gap_boost)  # laws lead; gaps prefer
+    reranker = DocumentCap(ranker, lambda hit: index.chunks[hit.position].document_id,
+                           settings.document_cap, settings.document_cap_window)
     judge = build_judge(index, settings)
     composer = ExtractiveComposer(index.sparse, index.chunks, index.documents, settings, assistant.ranked,
                                   LegalAnswer(fanout, key_sources_by_document(index.documents)))

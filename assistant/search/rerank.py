@@ -1,8 +1,12 @@
-"""The rerank stage. ``FusionOrder`` keeps the fused order (the fallback and baseline)."""
+"""The rerank stage. ``FusionOrder`` keeps the fused order (the fallback and baseline);
+``DocumentCap`` wraps any rerank stage so no one document fills the first places."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from assistant.search.query import Hit, Query
+from assistant.stages import Reranker
 
 
 class FusionOrder:
@@ -13,3 +17,41 @@ class FusionOrder:
 
     def rerank(self, query: Query, candidates: list[Hit], k: int) -> list[Hit]:
         return candidates[:k]
+
+
+def cap_documents(ranked: list[Hit], document_of: Callable[[Hit], str], cap: int, window: int) -> list[Hit]:
+    """``ranked`` with at most ``cap`` of the first ``window`` places per document: a hit
+    over the cap waits until the window is full, then follows in its own order (a list from
+    one document keeps its order)."""
+    if cap <= 0:
+        return ranked
+    first: list[Hit] = []
+    waiting: list[Hit] = []
+    counts: dict[str, int] = {}
+    for hit in ranked:
+        document = document_of(hit)
+        if len(first) >= window or counts.get(document, 0) >= cap:
+            waiting.append(hit)
+            continue
+        counts[document] = counts.get(document, 0) + 1
+        first.append(hit)
+    return first + waiting
+
+
+class DocumentCap:
+    """A rerank stage whose first ``window`` places hold at most ``cap`` passages of any one
+    document (Settings.document_cap): an English question about a law then sees the law's
+    articles beside the profile's paragraphs about it."""
+
+    def __init__(self, inner: Reranker, document_of: Callable[[Hit], str], cap: int, window: int) -> None:
+        self.inner = inner
+        self.document_of = document_of
+        self.cap = cap
+        self.window = window
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def rerank(self, query: Query, candidates: list[Hit], k: int) -> list[Hit]:
+        ranked = self.inner.rerank(query, candidates, k + self.window)
+        return cap_documents(ranked, self.document_of, self.cap, self.window)[:k]
