@@ -26,6 +26,24 @@ def test_lead_hits_interleave_kept_laws():
     assert [h.position for h in lead_hits(evidence, 2)] == [1, 3, 2]
 
 
+def test_the_fan_out_leads_and_keeps_the_whole_pool_for_the_ranker():
+    from types import SimpleNamespace
+
+    from assistant.answer.legal import FanoutRetriever
+    from assistant.search.query import Query
+    from assistant.stages import SearchRequest
+
+    pool = [Hit(p, 1.0 - p / 100) for p in range(60)]  # 50 fused + 10 per-language candidates
+    inner = SimpleNamespace(filter=None, retrieve=lambda query, request: list(pool))
+    fanout = SimpleNamespace(applies=lambda query, request: True, settings=SimpleNamespace(legal_lead_per_law=1),
+                             evidence=lambda query, request: [LawEvidence("a", [Hit(70, 0.1)], 2.0, True),
+                                                              LawEvidence("b", [Hit(55, 0.2)], 1.5, True)])
+    request = SearchRequest(k=5, backend="fake", candidates=50)
+    candidates = FanoutRetriever(inner, fanout).retrieve(Query("q", ["q"], "q"), request)
+    assert [h.position for h in candidates[:2]] == [70, 55]  # the kept laws' best passages lead
+    assert sorted(h.position for h in candidates) == sorted([*range(60), 70])  # nothing is cut
+
+
 @pytest.fixture(scope="module")
 def full_assistant(full_index_settings):
     from assistant.core import Assistant

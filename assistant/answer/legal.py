@@ -156,7 +156,7 @@ class FanoutRetriever:
         top = max((h.score for h in candidates), default=0.0)
         positions = {h.position for h in lead}
         led = [replace(h, score=top + len(lead) - n) for n, h in enumerate(lead)]
-        return (led + [h for h in candidates if h.position not in positions])[: max(request.candidates, len(led))]
+        return led + [h for h in candidates if h.position not in positions]  # the whole pool stays for the ranker
 
 
 def _filters_key(filters: Filters | None) -> tuple:
