@@ -27,7 +27,7 @@ from assistant.records import Answer, Document, Filters, Passage, Turn
 from assistant.search.assessment import GapRetriever
 from assistant.search.fusion import FusedRetriever
 from assistant.search.query import Hit, Query, contextualise
-from assistant.search.rerank import DocumentCap, FusionOrder
+from assistant.search.rerank import DenseOrder, DocumentCap, FusionOrder
 from assistant.settings import Settings
 from assistant.stages import Judge, Pipeline, SearchRequest
 from assistant.storage import IndexProblem, LoadedIndex, load_index, stale_documents
@@ -234,8 +234,9 @@ def build_pipeline(assistant: Assistant) -> Pipeline:
         ranker = LearnedRanker.load(index, assistant.query_vector, settings)
     else:
         ranker = FusionOrder()
+    within = DenseOrder() if settings.legal_within_order == "dense" else ranker  # one law's passages
     fanout = LegalFanout(index.documents, index.chunks, index.sparse, settings,
-                         lambda query, request: ranker.rerank(query, fused.retrieve(query, request), request.k))
+                         lambda query, request: within.rerank(query, fused.retrieve(query, request), request.k))
     retriever = GapRetriever(FanoutRetriever(fused, fanout), index.chunks, settings.gap_boost)  # laws lead; gaps prefer
     reranker = DocumentCap(ranker, lambda hit: index.chunks[hit.position].document_id,
                            settings.document_cap, settings.document_cap_window)

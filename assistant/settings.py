@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     legal_keep_ratio: float = Field(0.5, ge=0, le=1, description="... and at least this share of the strongest law's strength (calibrated on eval/dev.jsonl + eval/tune.jsonl).")
     legal_max_instruments: int = Field(6, ge=1, description="Most laws kept for one instrument answer.")
     legal_lead_per_law: int = Field(2, ge=0, description="Passages of each kept law placed first in the ranked list (interleaved, strongest law first).")
+    legal_within_order: Literal["dense", "ranker"] = Field("dense", description='Instrument fan-out: how each law\'s own passages are ordered — "dense" by cosine (language-neutral), "ranker" by the rerank stage.')
     legal_quotes_per_law: int = Field(2, ge=1, description="Quotes from each kept law's own text.")
     legal_profile_quotes: int = Field(4, ge=0, description="Profile sentences naming an instrument quoted as the profile's claims.")
     gap_boost: float = Field(0.25, ge=0, description='"What are the gaps …?" questions: profile passages tagged "potential for development" gain this share of the best candidate\'s score (0 = off).')

@@ -49,3 +49,12 @@ def test_the_assistant_s_rerank_stage_is_capped_by_settings():
     capped = tiny_assistant(document_cap=1, document_cap_window=2).search(question, k=4)
     assert [p.document.id for p in capped[:2]] == ["profile", "law"]
     assert sorted(p.chunk_id for p in capped) == sorted(p.chunk_id for p in uncapped)
+
+
+def test_dense_order_sorts_by_cosine_and_keeps_the_fused_order_without_one():
+    from assistant.search.rerank import DenseOrder
+
+    hits = [Hit(position=0, score=3.0, dense=0.71), Hit(position=1, score=2.0, dense=0.83), Hit(position=2, score=1.0, dense=0.79)]
+    assert [h.position for h in DenseOrder().rerank(QUERY, hits, 2)] == [1, 2]
+    sparse_only = [Hit(position=p, score=1.0 / (p + 1)) for p in range(4)]
+    assert [h.position for h in DenseOrder().rerank(QUERY, sparse_only, 4)] == [0, 1, 2, 3]

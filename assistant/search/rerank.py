@@ -1,4 +1,5 @@
 """The rerank stage. ``FusionOrder`` keeps the fused order (the fallback and baseline);
+``DenseOrder`` sorts by dense cosine (the instrument fan-out's order inside one law);
 ``DocumentCap`` wraps any rerank stage so no one document fills the first places."""
 
 from __future__ import annotations
@@ -17,6 +18,18 @@ class FusionOrder:
 
     def rerank(self, query: Query, candidates: list[Hit], k: int) -> list[Hit]:
         return candidates[:k]
+
+
+class DenseOrder:
+    """Candidates by their dense cosine, best first (the fused order where no candidate has
+    one: a bm25-only search). Inside one law, the learned ranker's document-level signals
+    say nothing and BM25 matches an English question poorly; the cosine is language-neutral."""
+
+    def warm_up(self) -> None:
+        """Nothing to precompute."""
+
+    def rerank(self, query: Query, candidates: list[Hit], k: int) -> list[Hit]:
+        return sorted(candidates, key=lambda hit: -hit.dense)[:k]
 
 
 def cap_documents(ranked: list[Hit], document_of: Callable[[Hit], str], cap: int, window: int) -> list[Hit]:
