@@ -53,6 +53,13 @@ def tokenize(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def token_set(text: str) -> frozenset[str]:
+    """``tokenize(text)`` as a set, memoised: the same passages and sentences come back
+    question after question (the judge's and the writer's coverage)."""
+    return frozenset(tokenize(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def cognate(token: str) -> str:
     """A loose English/Spanish key for a folded token: "nationality" and "nacionalidad" →
     "nacio" (spelling correspondences, doubled letters, then the first five letters)."""

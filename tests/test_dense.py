@@ -48,3 +48,25 @@ def test_save_and_load_round_trip(tmp_path):
     DenseIndex.build(vectors).save(tmp_path / "d.faiss")
     loaded = DenseIndex.load(tmp_path / "d.faiss")
     assert np.allclose(loaded.vectors(), vectors) and np.allclose(loaded.vector(4), vectors[4])
+
+
+def test_exact_search_agrees_with_faiss_for_every_mask_and_reuses_the_query_s_scores():
+    import faiss
+
+    vectors = _vectors(200, 16)
+    index = DenseIndex.build(vectors)
+    reference = faiss.IndexFlatIP(16)
+    reference.add(vectors)
+    rng = np.random.default_rng(3)
+    query = vectors[11]
+    for _ in range(5):
+        mask = rng.random(200) < 0.4
+        selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
+        scores, ids = reference.search(query[None, :], 7, params=faiss.SearchParameters(sel=selector))
+        ranked = index.search(query, 7, mask)
+        assert [i for i, _ in ranked] == [int(i) for i in ids[0]]
+        assert np.allclose([s for _, s in ranked], scores[0], atol=1e-5)
+    assert index.search(query, 5, np.zeros(200, dtype=bool)) == []
+    assert len(index.search(query, 500)) == 200
+    other = vectors[12]
+    assert index.search(other, 1)[0][0] == 12  # a new query is scored afresh

@@ -24,7 +24,7 @@ from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
 from assistant.stages import Draft, SearchRequest
-from assistant.text import tokenize
+from assistant.text import token_set
 
 REFUSAL = (
     "The documents do not answer this question. The closest passages found are listed "
@@ -86,7 +86,7 @@ class ExtractiveComposer:
                 sentence = document.text[start:end]
                 if len(sentence) < s.quote_min_chars or is_reform_note(sentence) or not _LETTERS.search(sentence):
                     continue
-                score = (self.sparse.coverage(tokens, set(tokenize(sentence)), cognates=other)
+                score = (self.sparse.coverage(tokens, token_set(sentence), cognates=other)
                          + s.quote_rank_weight / (rank + 1) + s.quote_position_weight / (position + 1))
                 found.append(Sentence(hit, start, end, score))
         return sorted(found, key=lambda c: -c.score)

@@ -25,7 +25,7 @@ from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
 from assistant.stages import SearchRequest
-from assistant.text import cognate, tokenize
+from assistant.text import cognate, token_set, tokenize
 
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
 
@@ -65,7 +65,7 @@ class EvidenceJudge:
         document is in another language than the question."""
         chunk = self.chunks[hit.position]
         other = self.languages.get(chunk.document_id, query.language) != query.language
-        return self.sparse.coverage(query.tokens, set(tokenize(chunk.text)), cognates=other)
+        return self.sparse.coverage(query.tokens, token_set(chunk.text), cognates=other)
 
     def strength(self, query: Query, hits: list[Hit], min_z: float, candidates: list[Hit] = ()) -> float:
         """The larger of the two signals; ≥ 1.0 means "answer"."""

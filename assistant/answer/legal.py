@@ -25,7 +25,7 @@ from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
 from assistant.stages import Retriever, SearchRequest
-from assistant.text import tokenize
+from assistant.text import token_set
 
 Search = Callable[[Query, SearchRequest], list[Hit]]
 
@@ -85,7 +85,7 @@ class LegalFanout:
         if not top:
             return 0.0
         if request.mode == "bm25":
-            coverage = max(self.sparse.coverage(query.tokens, set(tokenize(self.chunks[h.position].text)))
+            coverage = max(self.sparse.coverage(query.tokens, token_set(self.chunks[h.position].text))
                            for h in top)
             return coverage / s.refusal_min_coverage
         return max(h.dense_z for h in top) / s.min_z(request.backend)
