@@ -70,3 +70,10 @@ def test_exact_search_agrees_with_faiss_for_every_mask_and_reuses_the_query_s_sc
     assert len(index.search(query, 500)) == 200
     other = vectors[12]
     assert index.search(other, 1)[0][0] == 12  # a new query is scored afresh
+
+
+def test_vectors_at_gives_the_stored_rows_for_exact_and_graph_indexes():
+    vectors = _vectors()
+    for index in (DenseIndex.build(vectors), DenseIndex.build(vectors, HnswParams(threshold=50, m=8))):
+        assert np.allclose(index.vectors_at([4, 0, 59]), vectors[[4, 0, 59]])
+        assert index.vectors_at([]).shape == (0, 16)

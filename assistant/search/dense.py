@@ -84,6 +84,14 @@ class DenseIndex:
     def vector(self, position: int) -> np.ndarray:
         return self._engine.reconstruct(int(position))
 
+    def vectors_at(self, positions: np.ndarray | list[int]) -> np.ndarray:
+        """The stored vectors of ``positions``, one row each."""
+        if not self.is_graph:
+            if self._matrix is None:
+                self._matrix = _stored_vectors(self._engine)
+            return self._matrix[np.asarray(positions, dtype=np.int64)]
+        return np.array([self.vector(int(p)) for p in positions], dtype=np.float32).reshape(-1, self.dim)
+
     def vectors(self) -> np.ndarray:
         """Every stored vector, in chunk order."""
         return self._engine.reconstruct_n(0, self.size)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -107,7 +108,7 @@ class CandidateFeatures:
         out: dict[str, np.ndarray] = {}
         for slot, backend in enumerate(self.backends[:2]):
             dense = self.index.dense[backend]
-            cosines = np.array([dense.vector(int(p)) for p in positions]) @ context.vectors[backend]
+            cosines = dense.vectors_at(positions) @ context.vectors[backend]
             mu, sigma = context.bands[backend]
             prefix = "dense" if slot == 0 else "dense2"
             out[prefix], out[f"{prefix}_z"] = cosines, (cosines - mu) / sigma
@@ -172,9 +173,11 @@ class CandidateFeatures:
         for hit in hits:
             words = set(self._tokens(hit.position))
             best_cov, best_bm25 = 0.0, 0.0
-            for sentence in self._sentence_tokens(hit.position):
-                best_cov = max(best_cov, sum(idf[t] for t in set(sentence) & idf.keys()) / total)
-                best_bm25 = max(best_bm25, self._bm25(sentence, idf))
+            for counts, length in self._sentence_tokens(hit.position):
+                shared = counts.keys() & idf.keys()
+                if shared:
+                    best_cov = max(best_cov, sum(idf[t] for t in shared) / total)
+                    best_bm25 = max(best_bm25, self._bm25(counts, length, shared, idf))
             heading = self._heading_tokens(hit.position)
             rows.append((sum(idf[t] for t in words & idf.keys()) / total, best_cov, best_bm25,
                          sum(idf[t] for t in heading & idf.keys()) / total))
@@ -184,16 +187,11 @@ class CandidateFeatures:
                 "sentence_bm25_rel": sentence_bm25 / max(float(sentence_bm25.max()), 1e-6),
                 "coverage": coverage, "sentence_coverage": sentence_coverage, "heading_coverage": heading}
 
-    def _bm25(self, tokens: list[str], idf: dict[str, float]) -> float:
-        """BM25 of one sentence with corpus idf (a sentence is a short document)."""
-        length = len(tokens)
-        score = 0.0
-        for token, weight in idf.items():
-            tf = tokens.count(token)
-            if tf:
-                norm = BM25_K1 * (1 - BM25_B + BM25_B * length / self.average_sentence)
-                score += weight * tf * (BM25_K1 + 1) / (tf + norm)
-        return score
+    def _bm25(self, counts: Counter, length: int, shared: set[str], idf: dict[str, float]) -> float:
+        """BM25 of one sentence (its token counts and length) with corpus idf, over the
+        query tokens it holds (a sentence is a short document)."""
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * length / self.average_sentence)
+        return sum(idf[t] * counts[t] * (BM25_K1 + 1) / (counts[t] + norm) for t in shared)
 
     def warm(self) -> None:
         """Tokenise every chunk once (about a second for the corpus), so no question pays
@@ -202,6 +200,7 @@ class CandidateFeatures:
             self._tokens(position)
             self._sentence_tokens(position)
             self._heading_tokens(position)
+            self._quotable(position)
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - one extractor per loaded index, one entry per chunk
     def _tokens(self, position: int) -> tuple[str, ...]:
@@ -213,11 +212,20 @@ class CandidateFeatures:
         return frozenset(tokenize(" ".join([*chunk.section_path[-2:], chunk.article or ""])))
 
     @functools.lru_cache(maxsize=None)  # noqa: B019
-    def _sentence_tokens(self, position: int) -> tuple[list[str], ...]:
+    def _sentence_tokens(self, position: int) -> tuple[tuple[Counter, int], ...]:
+        """Each sentence's token counts and length."""
         from assistant.ingest.chunking import sentence_spans
 
         text = self.index.chunks[position].text
-        return tuple(tokenize(text[a:b]) for a, b in sentence_spans(text)) or ([],)
+        sentences = [tokenize(text[a:b]) for a, b in sentence_spans(text)] or [[]]
+        return tuple((Counter(tokens), len(tokens)) for tokens in sentences)
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019
+    def _quotable(self, position: int) -> bool:
+        """Whether the chunk stands outside a bibliography (KEY SOURCES states nothing)."""
+        chunk = self.index.chunks[position]
+        section = self.index.documents[chunk.document_id].section_at(chunk.start)
+        return section is None or section.kind not in UNQUOTED_SECTIONS
 
     # -- structure -----------------------------------------------------------------------
     def _structure(self, context: QueryContext, positions: np.ndarray) -> dict[str, np.ndarray]:
@@ -231,8 +239,7 @@ class CandidateFeatures:
         label = _LABEL_NUMBER.search(chunk.article or "")
         article = float(bool(label and label.group(1) in context.articles))
         relative = (position - self.doc_first[chunk.document_id]) / max(1, self.doc_sizes[chunk.document_id])
-        section = document.section_at(chunk.start)
-        quotable = section is None or section.kind not in UNQUOTED_SECTIONS  # a bibliography states nothing
+        quotable = self._quotable(position)
         return (article, float(chunk.document_id in context.named), float(bool(context.named)),
                 float(document.meta.language[:2] == context.language), float(document.meta.kind in LEGAL_KINDS),
                 relative, math.log1p(len(chunk.text)), float(quotable))
