@@ -77,3 +77,14 @@ def test_comparisons():
 
 def test_types_without_spans_find_none():
     assert find_spans("The city opened 12 shelters.", "description") == []
+
+
+def test_a_name_is_never_a_law_s_title_a_fraccion_numeral_or_a_list_item_s_first_word():
+    from assistant.answer.spans import names
+
+    law = names("The Ley Federal de Transparencia and the Migration Law oblige the Mexican Commission for "
+                "Refugee Assistance (COMAR) to publish data.", "Which agency publishes the data?")
+    assert [f.text for f in law] == ["Mexican Commission for Refugee Assistance (COMAR)"]
+    listed = names("VIII. Coordinar los servicios con la Secretaría de Inclusión y Bienestar Social (SIBISO);",
+                   "¿Qué dependencia coordina los servicios?")
+    assert [f.text for f in listed] == ["Secretaría de Inclusión y Bienestar Social (SIBISO)"]

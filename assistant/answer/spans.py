@@ -133,8 +133,14 @@ def _regex_spans(pattern: re.Pattern[str], sentence: str, question: str) -> list
     return out
 
 
+_INSTRUMENT = re.compile(r"\b(?:Ley|Leyes|Law|Laws|Constituci[óo]n|Constitution|C[óo]digo|Code|Reglamento|"
+                         r"Regulations?|Decreto|Decree|Act|Norma|Article|Art[íi]culo)\b")
+_LIST_MARK = re.compile(r"(?:^|\s)(?:[IVXLC]+|\d{1,2}|[a-z])[.)]\s*$")
+
+
 def names(sentence: str, question: str) -> list[Found]:
-    """Capitalised names and acronyms the question does not already contain."""
+    """Capitalised names and acronyms the question does not already contain — never a legal
+    instrument's title ("Ley General de Salud" names a law, not a body or a place)."""
     asked = set(re.findall(r"\w+", fold(question)))
     out = []
     for match in NAME.finditer(sentence):
@@ -144,9 +150,12 @@ def names(sentence: str, question: str) -> list[Found]:
         if not re.match(_CAP, text):
             continue
         words = [w for w in re.findall(r"\w+", fold(text)) if len(w) > 2 and w not in stopwords()]
-        at_start = match.start() == 0 or sentence[: match.start()].strip() in ("", "•", "-", "(", "“", '"')
+        before = sentence[: match.start()]
+        at_start = before.strip() in ("", "•", "-", "(", "“", '"') or _LIST_MARK.search(before) is not None
         single = len(words) <= 1 and not re.fullmatch(r"[A-Z]{2,}[a-z]?", text)
-        if not words or all(w in asked for w in words) or (single and at_start):
+        numeral = re.fullmatch(r"[IVXLCDM]+", text) is not None  # a fracción's number, not an acronym
+        if (not words or all(w in asked for w in words) or (single and at_start) or numeral
+                or _INSTRUMENT.search(text)):
             continue
         out.append(Found(begin, match.end(), text))
     return out
