@@ -57,3 +57,23 @@ def test_metrics_stay_above_floors(assistant, output_dir):
     below = {metric: (overall[metric], floor) for metric, floor in floors["floors"].items()
              if overall[metric] is None or overall[metric] < floor}
     assert not below, f"metrics below their floors (measured, floor): {below}"
+
+
+@pytest.mark.slow
+def test_held_out_metrics_stay_above_floors(full_index_settings, output_dir):
+    """The whole held-out split on the full corpus: a regression check of the figures the
+    issues report (eval/floors.json "held_out"); nothing is tuned on it."""
+    from assistant.core import Assistant
+    from assistant.evaluation.report import write_json
+    from assistant.evaluation.runner import evaluate
+
+    held_out = json.loads(FLOORS.read_text(encoding="utf-8"))["held_out"]
+    questions = load_testset(ROOT / held_out["testset"])
+    assistant = Assistant.open(full_index_settings)
+    results, _ = evaluate(assistant, questions, [held_out["config"]], progress=False)
+    overall = next(iter(results.values()))["overall"]
+    write_json(results, output_dir / "eval-held-out.json", {"testset": held_out["testset"], "questions": len(questions)})
+    assert overall["errors"] == 0
+    below = {metric: (overall[metric], floor) for metric, floor in held_out["floors"].items()
+             if overall[metric] is None or overall[metric] < floor}
+    assert not below, f"held-out metrics below their floors (measured, floor): {below}"
