@@ -75,3 +75,13 @@ def test_an_added_answer_quote_goes_last_when_another_writer_numbered_the_quotes
     assert marked[0] is first[0] and marked[0].n == 1 and marked[-1].n == 2
     assert marked[-1].answer_span is not None and marked[-1].answer_span.text == "Artículo 9"
     assert law[marked[-1].start:marked[-1].end] == marked[-1].quote
+
+
+def test_an_english_question_over_a_spanish_law_quotes_the_article_that_answers_it(assistant):
+    """Real index (slow): the refugee law's own article is quoted with its label, and no one
+    document fills the first five places (the cognate scoring itself: the fast test above)."""
+    answer = assistant.ask("Can someone recognised as a refugee be penalised for having crossed into Mexico irregularly?")
+    law = [c for c in answer.citations if c.document.file.endswith("LRPCAP.pdf")]
+    assert law and "No se impondrá sanción alguna" in law[0].quote and law[0].article.startswith("Artículo 7")
+    documents = [p.document.id for p in answer.retrieved[:5]]
+    assert max(documents.count(d) for d in documents) <= 3
