@@ -68,6 +68,17 @@ def cognate(token: str) -> str:
     return key[:5]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def cognate_keys(words: frozenset[str]) -> frozenset[str]:
+    """The cognate keys of the words long enough to have one (five letters or more)."""
+    return frozenset(cognate(w) for w in words if len(w) >= 5)
+
+
+def cognate_match(token: str, words: frozenset[str], keys: frozenset[str]) -> bool:
+    """``token`` is one of ``words``, or long enough to share a cognate key with one."""
+    return token in words or (len(token) >= 5 and cognate(token) in keys)
+
+
 @functools.cache
 def _language_stopwords() -> dict[str, frozenset[str]]:
     """Stop words that belong to one language only (bm25s's lists), accent-folded."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-
 import re
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 
 from assistant.answer.spans import ARTICLE, comparisons, find_spans
@@ -25,7 +26,7 @@ from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
 from assistant.stages import SearchRequest
-from assistant.text import cognate, token_set, tokenize
+from assistant.text import cognate_keys, cognate_match, token_set, tokenize
 
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
 
@@ -126,12 +127,12 @@ class SubjectTerms:
         self.terms = [t for t in dict.fromkeys(tokens) if t not in _ASKING and not t.isdigit()]
         self.years = {t for t in tokens if re.fullmatch(r"(1[89]|20)\d\d", t)}  # a figure *for that year*
         self.weights = {t: sparse.idf(t) for t in self.terms}
-        self.keys = {t: cognate(t) for t in self.terms}
 
-    def covered(self, words: set[str]) -> frozenset[str]:
+    def covered(self, words: Set[str]) -> frozenset[str]:
         """Subject terms present in ``words`` (the same token or the same cognate key)."""
-        keys = {cognate(w) for w in words if len(w) >= 5}
-        return frozenset(t for t in self.terms if t in words or (len(t) >= 5 and self.keys[t] in keys))
+        words = frozenset(words)  # no copy for a frozenset
+        keys = cognate_keys(words)
+        return frozenset(t for t in self.terms if cognate_match(t, words, keys))
 
     def share(self, matched: frozenset[str], words: set[str]) -> float:
         """idf share of the subject found; 0 when the question names a year the text lacks."""
@@ -185,7 +186,6 @@ class TypedJudge:
                                         tuple(found), matched, own))
         return findings
 
-
     @functools.lru_cache(maxsize=None)  # noqa: B019 - one judge per loaded index, one entry per chunk
     def sentences(self, position: int) -> tuple[frozenset[str], list[tuple[int, int]], list[frozenset[str]], list[bool]]:
         """A chunk's context words (title, section path, article), its sentence spans, each
@@ -214,7 +214,7 @@ def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,
 
     def key(span: tuple[int, int]) -> tuple[bool, int, bool]:
         words = text[span[0]: span[1]]
-        return (not subject.covered(set(tokenize(words))), min(abs(span[0] - anchor), abs(span[1] - anchor)),
+        return (not subject.covered(token_set(words)), min(abs(span[0] - anchor), abs(span[1] - anchor)),
                 not _ORG_HEAD.search(words))
     return sorted(found, key=key)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.answer.learned_judge import SIGNALS, JudgeSignals
 from assistant.search.learned import export_model
-from assistant.search.training import DEFAULT_TRAINING, make_model, question_query
+from assistant.search.training import TRAINING_HELP, make_model, question_query, training_files
 
 
 def collect(assistant, signals: JudgeSignals, questions) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -100,7 +100,7 @@ def register(app) -> None:
 
     @app.command("train-judge")
     def train_judge(
-        files: list[Path] = typer.Argument(None, help="Training test sets (default: eval/dev.jsonl eval/tune.jsonl)."),
+        files: list[Path] = typer.Argument(None, help=TRAINING_HELP),
         out: Path = typer.Option(None, "--out", help="Write the model here (default: Settings.judge_model)."),
         max_false_refusal: float = typer.Option(0.05, "--max-false-refusal", min=0.0, max=1.0,
                                                 help="Largest cross-validated share of answerable questions refused."),
@@ -111,9 +111,10 @@ def register(app) -> None:
         from assistant.core import Assistant
         from assistant.settings import get_settings
 
-        chosen = [Path(f) for f in (files or DEFAULT_TRAINING)]
-        if any(f.name == "test.jsonl" for f in chosen):
-            raise typer.BadParameter("eval/test.jsonl is the held-out split: never train on it")
+        try:
+            chosen = training_files(files)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
         settings = get_settings()
         assistant = Assistant.open(settings)
         index = assistant.index

@@ -6,9 +6,10 @@ from ``hnsw_threshold`` vectors on an HNSW graph keeps search time near-flat
 one single-threaded numpy product (a zero-copy view, ~1.8 ms for 11k × 384), remembered
 for the query's next masked search: a question's three searches (all documents, then each
 document language) cost one product, where FAISS's flat search took 1.3-2.3 ms each and,
-on two OpenMP threads, slowed the next query encode. The corpus *moments* (mean vector and covariance) turn a query's
-cosines into z-scores: how far a passage stands above the corpus, whatever the model's
-cosine band.
+on two OpenMP threads, slowed the next query encode.
+
+The corpus *moments* (mean vector and covariance) turn a query's cosines into z-scores:
+how far a passage stands above the corpus, whatever the model's cosine band.
 """
 
 from __future__ import annotations
@@ -88,9 +89,7 @@ class DenseIndex:
     def vectors_at(self, positions: np.ndarray | list[int]) -> np.ndarray:
         """The stored vectors of ``positions``, one row each."""
         if not self.is_graph:
-            if self._matrix is None:
-                self._matrix = _stored_vectors(self._engine)
-            return self._matrix[np.asarray(positions, dtype=np.int64)]
+            return self._stored()[np.asarray(positions, dtype=np.int64)]
         return np.array([self.vector(int(p)) for p in positions], dtype=np.float32).reshape(-1, self.dim)
 
     def vectors(self) -> np.ndarray:
@@ -135,13 +134,17 @@ class DenseIndex:
         last = self._last
         if last is not None and last[0] == key:
             return last[1]
-        if self._matrix is None:
-            self._matrix = _stored_vectors(self._engine)
         # einsum, not ``@``: OpenBLAS runs a product this large on spinning threads that
         # then slow the next query encode about twofold on 2 cores (docs/performance.md).
-        scores = np.einsum("ij,j->i", self._matrix, query)
+        scores = np.einsum("ij,j->i", self._stored(), query)
         self._last = (key, scores)
         return scores
+
+    def _stored(self) -> np.ndarray:
+        """An exact index's vectors as a matrix (a view of FAISS's storage, made once)."""
+        if self._matrix is None:
+            self._matrix = _stored_vectors(self._engine)
+        return self._matrix
 
     def _exact(self, query: np.ndarray, n: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         scores = self._scores(query)

@@ -30,7 +30,7 @@ import numpy as np
 
 from assistant.records import LEGAL_KINDS, Chunk, Document
 from assistant.search.query import Hit, Query
-from assistant.text import question_language, tokenize
+from assistant.text import tokenize
 
 FEATURES: tuple[str, ...] = (
     "fused_rank", "dense", "dense_z", "dense_gap", "dense_rank",
@@ -86,7 +86,7 @@ class CandidateFeatures:
         for backend in self.backends:
             vectors[backend] = self.encode(backend, query.dense_text)
             bands[backend] = self.index.dense[backend].score_band(vectors[backend])
-        return QueryContext(tokens=list(dict.fromkeys(query.tokens)), language=question_language(query.text),
+        return QueryContext(tokens=list(dict.fromkeys(query.tokens)), language=query.language,
                             vectors=vectors, bands=bands, named=set(self.named_in(query.text)),
                             articles=set(_ARTICLE.findall(query.text)))
 

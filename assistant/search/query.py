@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from assistant.records import Turn
@@ -27,7 +28,7 @@ class Query:
     tokens: list[str]
     dense_text: str
 
-    @property
+    @functools.cached_property
     def language(self) -> str:
         """"en" or "es": the language the question is asked in."""
         return question_language(self.text)

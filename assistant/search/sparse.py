@@ -7,11 +7,12 @@ stages for idf weights and coverage, the build for a new index written to a fold
 from __future__ import annotations
 
 import math
+from collections.abc import Set
 from pathlib import Path
 
 import numpy as np
 
-from assistant.text import cognate
+from assistant.text import cognate_keys, cognate_match
 
 EMPTY_TOKEN = "<empty>"  # bm25s cannot index an empty document
 
@@ -63,7 +64,7 @@ class SparseIndex:
         df = self.df.get(token, 0)
         return math.log(1 + (self.num_docs - df + 0.5) / (df + 0.5))
 
-    def coverage(self, query: list[str], passage: set[str], cognates: bool = False) -> float:
+    def coverage(self, query: list[str], passage: Set[str], cognates: bool = False) -> float:
         """Share of the query's idf mass whose words appear in the passage; with ``cognates``
         a word of five letters or more also counts when a passage word shares its cognate key
         (``text.cognate``: "migrants" / "migrantes"), for a passage in the other language."""
@@ -71,6 +72,6 @@ class SparseIndex:
         total = sum(self.idf(t) for t in unique)
         if total == 0:
             return 0.0
-        keys = {cognate(w) for w in passage if len(w) >= 5} if cognates else set()
-        return sum(self.idf(t) for t in unique
-                   if t in passage or (len(t) >= 5 and cognate(t) in keys)) / total
+        words = frozenset(passage)
+        keys = cognate_keys(words) if cognates else frozenset()
+        return sum(self.idf(t) for t in unique if cognate_match(t, words, keys)) / total

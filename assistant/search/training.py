@@ -76,6 +76,18 @@ def collect(assistant, questions, pool: int) -> list[Group]:
     return groups
 
 
+def training_files(files: list[Path] | None) -> list[Path]:
+    """The training test sets to read (DEFAULT_TRAINING when none are given); ValueError for
+    the held-out split, which nothing is ever trained on."""
+    chosen = [Path(f) for f in (files or DEFAULT_TRAINING)]
+    if any(f.name == "test.jsonl" for f in chosen):
+        raise ValueError("eval/test.jsonl is the held-out split: never train on it")
+    return chosen
+
+
+TRAINING_HELP = f"Training test sets (default: {' '.join(DEFAULT_TRAINING)})."
+
+
 def question_query(question, settings):
     """A test-set question as the ask path reads it: a follow-up with its earlier questions."""
     from assistant.records import Turn
@@ -190,7 +202,7 @@ def register(app) -> None:
 
     @app.command("train-ranker")
     def train_ranker(
-        files: list[Path] = typer.Argument(None, help="Training test sets (default: eval/dev.jsonl eval/tune.jsonl)."),
+        files: list[Path] = typer.Argument(None, help=TRAINING_HELP),
         model: str = typer.Option("logistic", "--model", help='"logistic" or "trees" (gradient boosting).'),
         pool: int = typer.Option(50, "--pool", min=5, help="Fused candidates per question."),
         out: Path = typer.Option(None, "--out", help="Write the model here (default: Settings.ranker_model)."),
@@ -202,10 +214,11 @@ def register(app) -> None:
         from assistant.evaluation.testset import load_testset
         from assistant.settings import get_settings
 
+        try:
+            chosen = training_files(files)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
         settings = get_settings(rerank_stage="fusion")
-        chosen = [Path(f) for f in (files or DEFAULT_TRAINING)]
-        if any(f.name == "test.jsonl" for f in chosen):
-            raise typer.BadParameter("eval/test.jsonl is the held-out split: never train on it")
         assistant = Assistant.open(settings)
         target = None if dry_run else (out or settings.ranker_model)
         typer.echo(json.dumps(train(assistant, chosen, model, pool, target), indent=1))
