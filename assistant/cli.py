@@ -135,6 +135,10 @@ def _print_citations(answer) -> None:
                    + f"  (chars {citation.start}-{citation.end})")
         for source in citation.key_sources:
             typer.secho(f"     Key Source: {source.label}", dim=True)
+        for cited in citation.cites:
+            page = f", p. {cited.page}" if cited.page else ""
+            typer.secho(f"     Cites: {cited.cited} → {cited.title}, {cited.article}{page}"
+                        f"  ({cited.document_id}, chars {cited.start}-{cited.end})", dim=True)
     if answer.instruments:
         typer.secho("\nInstruments", bold=True)
     for instrument in answer.instruments:

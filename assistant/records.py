@@ -258,6 +258,19 @@ class AnswerSpan(BaseModel):
     text: str
 
 
+class CitedArticle(BaseModel):
+    """A law article a quote cites and the corpus holds ("Article 13(B)(I) of the General
+    Health Law" → Ley General de Salud, Artículo 13), with the article's span in the law."""
+
+    cited: str  # as the quote cites it: "Article 13(B)(I)"
+    document_id: str
+    title: str
+    article: str  # "Artículo 13"
+    start: int
+    end: int
+    page: int | None = None
+
+
 class Citation(Located):
     """One numbered quote in an answer and where it stands."""
 
@@ -267,6 +280,7 @@ class Citation(Located):
     key_sources: list[KeySourceRef] = Field(default_factory=list)
     footnotes: list[str] = Field(default_factory=list)  # footnote texts the quote relies on
     answer_span: AnswerSpan | None = None  # the answer inside this quote (typed questions)
+    cites: list[CitedArticle] = Field(default_factory=list)  # law articles the quote cites (corpus)
 
 
 class Instrument(BaseModel):

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.answer.article_links import ArticleLinks
 from assistant.answer.citations import key_sources_by_document, make_citation
 from assistant.answer.instruments import InstrumentNames, asks_for_instruments, list_instruments
 from assistant.answer.legal_answer import LegalAnswer
@@ -64,6 +65,7 @@ class ExtractiveComposer:
         self.search = search  # the retrieve + rerank stages, for quoting one document
         self.by_document = key_sources_by_document(documents)
         self.names = InstrumentNames(documents)
+        self.links = ArticleLinks(documents)  # a profile's "Article 13 of the General Health Law" → that article
         self.legal = legal  # instrument answers over every law in scope (assistant.answer.legal_answer)
 
     # -- sentences -----------------------------------------------------------------------
@@ -113,8 +115,10 @@ class ExtractiveComposer:
         citations = []
         for n, s in enumerate(sentences, first):
             chunk = self.chunks[s.hit.position]
-            citations.append(make_citation(n, s.hit, s.start, s.end, s.score, chunk,
-                                           self.documents[chunk.document_id], self.by_document))
+            document = self.documents[chunk.document_id]
+            citation = make_citation(n, s.hit, s.start, s.end, s.score, chunk, document, self.by_document)
+            citation.cites = self.links.cited(document, s.start, s.end)
+            citations.append(citation)
         return citations
 
     # -- the stage -----------------------------------------------------------------------
@@ -207,6 +211,14 @@ class ExtractiveComposer:
         if slot < 0 or offset >= self.chunks[positions[slot]].end:
             return None
         return positions[slot]
+
+    def hits_in(self, document_id: str, start: int, end: int) -> list[Hit]:
+        """The stored chunks of a document that overlap ``[start, end)``, in text order (an
+        article a profile cites, quoted without a search)."""
+        positions, starts = self.document_chunks(document_id)
+        first = max(0, bisect.bisect_right(starts, start) - 1)
+        last = bisect.bisect_left(starts, end)
+        return [Hit(p, 0.0) for p in positions[first:last] if self.chunks[p].end > start]
 
     @functools.cache  # noqa: B019 - one composer per loaded index
     def document_chunks(self, document_id: str) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -29,6 +29,8 @@ class Quoter(Protocol):
 
     def cite(self, sentences: list[Any], first: int = 1) -> list[Citation]: ...
 
+    def hits_in(self, document_id: str, start: int, end: int) -> list[Hit]: ...
+
     def search(self, query: Query, request: SearchRequest) -> list[Hit]: ...
 
 
@@ -109,11 +111,14 @@ class LegalAnswer:
 
     def claim_quotes(self, instrument: Instrument, claim: Citation, request: SearchRequest,
                      quoter: Quoter) -> list[Citation]:
-        """A corpus law the profile's claim names: its article that best matches the claim."""
+        """A corpus law the profile's claim names: the article the claim cites ("Article 13 of
+        the General Health Law"), else the article that best matches the claim."""
         if not instrument.in_corpus or not instrument.document_id:
             return []
         query = contextualise(claim.quote, [])
-        hits = quoter.search(query, request.within(instrument.document_id, self.settings.legal_hits_per_law))
+        cited = next((c for c in claim.cites if c.document_id == instrument.document_id), None)
+        hits = (quoter.hits_in(cited.document_id, cited.start, cited.end) if cited is not None else
+                quoter.search(query, request.within(instrument.document_id, self.settings.legal_hits_per_law)))
         return quoter.cite(quoter.select(query.own_tokens, hits, 1, query.language), 0)
 
     def claimed_instrument(self, mentioned: Instrument, evidence: dict[str, LawEvidence]) -> Instrument:
