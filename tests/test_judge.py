@@ -157,3 +157,15 @@ def test_the_evidence_judge_counts_cognates_only_in_a_passage_of_another_languag
     assert aware.coverage(english, law) > blind.coverage(english, law)
     assert aware.coverage(english, profile) == blind.coverage(english, profile)
     assert aware.signals(english, [law], 1.0)[0] > blind.signals(english, [law], 1.0)[0]
+
+
+def test_spans_of_the_measure_asked_come_first():
+    from assistant.answer.judge import by_measure
+
+    text = "In 2021, 225,955 Mexicans were repatriated; 11.3% of them were women, within 30 días hábiles."
+    spans = [(text.index(t), text.index(t) + len(t)) for t in ("225,955 Mexicans", "11.3%", "30 días hábiles")]
+    count, share, duration = spans
+    assert by_measure(spans, text, "share") == [share, count, duration]
+    assert by_measure(spans, text, "duration") == [duration, count, share]
+    assert by_measure(spans, text, "count") == spans and by_measure(spans, text, "") == spans
+    assert by_measure(spans, text, "frequency") == spans  # none of that measure: the order stays

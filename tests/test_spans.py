@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.spans import comparisons, find_spans
+from assistant.answer.spans import comparisons, find_spans, measure_of
 
 
 def texts(sentence: str, answer_type: str, question: str = "") -> list[str]:
@@ -21,9 +21,20 @@ def texts(sentence: str, answer_type: str, question: str = "") -> list[str]:
     ("The balance was 3.3 million persons.", "3.3 million persons"),
     ("La Comisión sesionará una vez por trimestre.", "una vez por trimestre"),
     ("El plazo no excederá de cuatro años.", "cuatro años"),
+    ("The Local MGI comprises approximately 80 indicators.", "approximately 80 indicators"),
+    ("Four in every 10 went to the United States.", "Four in every 10"),
+    ("Votaron 3 de cada 10 personas.", "3 de cada 10"),
 ])
 def test_quantities_with_their_units(sentence, expected):
     assert any(expected in found for found in texts(sentence, "quantity"))
+
+
+def test_a_proportion_is_one_span_and_each_span_says_what_it_measures():
+    assert texts("Four in every 10 went abroad and 43,329 persons left.", "quantity") == [
+        "Four in every 10", "43,329 persons left"]  # the "10" is not a span of its own
+    assert [measure_of(t) for t in ("11.3%", "more than 90 per cent", "4 in every 10", "dos veces al año",
+                                    "30 días hábiles", "four years", "225,955 Mexicans repatriated")] == [
+        "share", "share", "share", "frequency", "duration", "duration", "count"]
 
 
 def test_quantities_skip_years_articles_codes_and_numbers_the_question_holds():

@@ -78,3 +78,25 @@ def test_plain_questions_are_not_comparative_and_typed_flags_follow_the_type():
     assert not kind.comparative and kind.typed
     assert not classify("What does the profile say about shelters?").typed
     assert TYPED <= set(ANSWER_TYPES)
+
+
+@pytest.mark.parametrize("measure,question", [
+    ("share", "What percentage of the repatriated were women?"),
+    ("share", "¿Qué porcentaje del presupuesto recibe la secretaría?"),
+    ("share", "What slice of the budget goes to the labour ministry?"),
+    ("frequency", "How often must the assembly meet?"),
+    ("frequency", "¿Con qué periodicidad sesiona el Consejo?"),
+    ("duration", "How long do I have to file an appeal?"),
+    ("duration", "¿Cuál es el plazo para presentar la solicitud?"),
+    ("duration", "How many days does the ministry have to decide?"),
+    ("count", "How many shelters did the city open?"),
+    ("count", "¿Cuántas personas fueron repatriadas?"),
+])
+def test_quantity_questions_say_what_they_measure(measure, question):
+    kind = classify(question)
+    assert kind.answer_type == "quantity" and kind.measure == measure
+
+
+def test_only_quantity_questions_carry_a_measure():
+    assert classify("When was the register set up?").measure == ""
+    assert classify("Which body runs the shelters?").measure == ""

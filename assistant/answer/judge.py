@@ -17,7 +17,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass
 
-from assistant.answer.spans import ARTICLE, comparisons, find_spans
+from assistant.answer.spans import ARTICLE, comparisons, find_spans, measure_of
 from assistant.answer.types import QuestionType, classify
 from assistant.ingest.chunking import sentence_spans
 from assistant.ingest.readers.law import is_reform_note
@@ -181,6 +181,7 @@ class TypedJudge:
                 matched = subject.covered(window)
                 found = list(answer_spans(document, start, end, kind, query.text))
                 found = by_subject(found, document.text, subject, start, end) if len(found) > 1 else found
+                found = by_measure(found, document.text, kind.measure)
                 own = subject.share(subject.covered(words[i]), words[i])
                 findings.append(Finding(rank, document.id, start, end, subject.share(matched, window),
                                         tuple(found), matched, own))
@@ -217,6 +218,15 @@ def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,
         return (not subject.covered(token_set(words)), min(abs(span[0] - anchor), abs(span[1] - anchor)),
                 not _ORG_HEAD.search(words))
     return sorted(found, key=key)
+
+
+def by_measure(found: list[tuple[int, int]], text: str, measure: str) -> list[tuple[int, int]]:
+    """Spans of the asked measure first (a share for "what percentage", a time for "how long"),
+    the order kept otherwise."""
+    if not measure or len(found) < 2:
+        return found
+    matching = [span for span in found if measure_of(text[span[0]: span[1]]) == measure]
+    return [*matching, *(span for span in found if span not in matching)]
 
 
 def answer_spans(document: Document, start: int, end: int, kind: QuestionType,

@@ -5,8 +5,9 @@ the sentence, so ``sentence[f.start:f.end] == f.text`` — of the asked type tha
 question does not already contain:
 
 - quantity: numbers in digits or words with their unit ("45 días hábiles", "3.3 million
-  persons", "14%", "more than 90 per cent", "una vez por trimestre"); never a year, an
-  article number, a footnote marker or a code like "COVID-19";
+  persons", "14%", "more than 90 per cent", "4 in every 10", "una vez por trimestre"); never
+  a year, an article number, a footnote marker or a code like "COVID-19"; ``measure_of``
+  tells a share, a frequency, a duration and a count apart;
 - date: years, days and months ("2017", "19 de septiembre", "March 2020");
 - money: amounts in pesos / MXN / USD / dollars, "$…", "salarios mínimos", "días de salario",
   UMA ("quinientos a dos mil salarios", "5,600 Mexican pesos");
@@ -33,8 +34,9 @@ _WORD_NUMBER = rf"(?:{_UNITS_ES}|{_UNITS_EN})(?:(?:\s+|-)(?:y|and|{_UNITS_ES}|{_
 _DIGITS = r"(?:\d{1,3}(?:[,.]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"
 _MAGNITUDE = r"(?:\s+(?:million|millones|mil|thousand|billion|mil millones))?"
 _PERCENT = r"(?:\s*%|\s+per\s*cent|\s+percent|\s+por\s+ciento)"
-NUMBER = re.compile(rf"(?<![\w.,-])(?:(?:more|less|fewer) than |at least |up to |about |around |"
-                    rf"almost |nearly |over |m[aá]s de |menos de |al menos |hasta |cerca de |casi )?"
+NUMBER = re.compile(rf"(?<![\w.,-])(?:(?:more|less|fewer) than |at least |up to |about |around |approximately |"
+                    rf"roughly |some |almost |nearly |over |m[aá]s de |menos de |al menos |hasta |cerca de |casi |"
+                    rf"aproximadamente |alrededor de |unos |unas )?"
                     rf"(?:{_DIGITS}|{_WORD_NUMBER}){_MAGNITUDE}{_PERCENT}?(?![\w]|[-/.]\d|\.$)", re.IGNORECASE)
 _LABEL_BEFORE = re.compile(r"(art[íi]culos?|articles?|art\.|arts\.|fracci[óo]n|section|secci[óo]n|"
                            r"cap[íi]tulo|chapter|numeral|apartado|inciso|page|p[áa]gina|p\.|no\.|"
@@ -60,6 +62,23 @@ _CONNECT = r"(?:of|for|on|the|and|de|del|la|las|los|el|y|para|en|a|al|in|to|e)"
 _CAP = r"(?:[A-ZÁÉÍÓÚÑ][\w'’-]*[\w]|[A-Z]{2,}[a-z]?)"
 NAME = re.compile(rf"{_CAP}(?:\s+(?:{_CONNECT}\s+){{0,2}}{_CAP})*(?:\s+\([A-Z][\w-]*\))?")
 _UNIT_SKIP = frozenset({"per", "por", "de", "a", "al"})
+_PROPORTION = re.compile(rf"\s+(?:in|out of|of every|in every|de cada|en cada)\s+(?:{_DIGITS}|{_WORD_NUMBER})(?![\w])",
+                         re.IGNORECASE)  # "4 in every 10", "3 de cada 10"
+_SHARE = re.compile(r"%|per\s*cent|percent|por\s+ciento|\b(?:in|out of|of every|in every|de cada|en cada)\s+\S",
+                    re.IGNORECASE)
+_FREQUENCY = re.compile(r"\b(?:vez|veces|times?|once|twice)\b", re.IGNORECASE)
+_TIME_UNIT = re.compile(r"\b(?:d[íi]as?|days?|semanas?|weeks?|mes(?:es)?|months?|a[ñn]os?|years?|horas?|hours?|"
+                        r"trimestres?|quarters?|bimestres?)\b", re.IGNORECASE)
+
+
+def measure_of(span: str) -> str:
+    """What a quantity span measures: "share", "frequency", "duration" or "count" (the
+    question-side names in assistant.answer.types.MEASURES)."""
+    if _SHARE.search(span):
+        return "share"
+    if _FREQUENCY.search(span):
+        return "frequency"
+    return "duration" if _TIME_UNIT.search(span) else "count"
 
 
 @dataclass(frozen=True)
@@ -104,9 +123,11 @@ def _with_unit(sentence: str, start: int, end: int, words: int = 2) -> int:
 def quantities(sentence: str, question: str = "") -> list[Found]:
     """Numbers with their units that the question does not hold (module docstring)."""
     asked = _numbers_of(question)
-    out = []
+    out: list[Found] = []
     for match in NUMBER.finditer(sentence):
         text = match.group(0)
+        if out and match.start() < out[-1].end:
+            continue  # the "10" of "4 in every 10"
         bare = fold(text).split()[-1]
         before = sentence[max(0, match.start() - 14): match.start()]
         if _YEAR.fullmatch(text.strip()) or _LABEL_BEFORE.search(before) or re.search(r"[\w]-?$", before):
@@ -116,7 +137,11 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             continue
         if _numbers_of(text) & asked:
             continue
-        end = match.end() if re.search(r"%|cent|ciento$", text) else _with_unit(sentence, match.start(), match.end())
+        proportion = _PROPORTION.match(sentence, match.end())
+        if proportion:
+            end = proportion.end()
+        else:
+            end = match.end() if re.search(r"%|cent|ciento$", text) else _with_unit(sentence, match.start(), match.end())
         out.append(Found(match.start(), end, sentence[match.start(): end]))
     return out
 

@@ -17,6 +17,8 @@ it (so the judge can leave them out of the question's subject). General rules, i
    no interrogative word ("¿Cuenta la ciudad con …?");
 9. description — everything else ("what does … say", "what kind of …").
 A typed cue anywhere wins over a yes/no opening ("Is there support …, and who runs it?").
+A quantity question also says what it measures (``MEASURES``): a share ("what percentage"),
+a frequency ("how often"), a duration ("how long", "plazo") or a count ("how many").
 """
 
 from __future__ import annotations
@@ -53,10 +55,10 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"\bwhat (is the )?(minimum |maximum )?(monthly |annual )?(pension|salary|wage|fine|fee)\b|"
         rf"\bque multa\b|\bcuanto (cuesta|cobra|dinero)\b")),
     ("quantity", re.compile(
-        r"\b(how many|how long|how often|how much|what (share|percentage|proportion|part|fraction|"
+        r"\b(how many|how long|how often|how much|what (share|percentage|proportion|part|fraction|slice|"
         r"rate|number|annual interest rate|interest rate)|(what|which) (is the )?(number|total) of|"
         r"cuantos|cuantas|cuanto tiempo|cuanto|cuanta|que (parte|porcentaje|proporcion|tasa|numero)|"
-        r"con que frecuencia|cada cuanto|en cuantos|de cuantos|how frequently|que plazo|cual es el plazo)\b|"
+        r"con que (frecuencia|periodicidad)|cada cuanto|en cuantos|de cuantos|how frequently|que plazo|cual es el plazo)\b|"
         r"\bwhat (is|was|are|were) [\w' -]{0,50}?\b(balance|population|number|total|rate|share|percentage|"
         r"longest|shortest|maximum|minimum|size|proportion|period|deadline|term)\b")),
     ("date", re.compile(
@@ -76,6 +78,18 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"give|provide|apply|cover|protect|regulate)\b|"
         r"^(que|cuales) (leyes|servicios|programas|instrumentos|autoridades|tipos|documentos|"
         r"requisitos|derechos|medidas|acciones|beneficios)\b|^cuales son\b|\bwhat is missing\b")),
+)
+
+# What a quantity question measures (first match wins): a share, how often, how long, how many.
+MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("share", re.compile(r"\b(percentage|per ?cent|percent|share|proportion|fraction|what part|slice|rate|"
+                         r"porcentaje|por ciento|proporcion|que parte|tasa)\b")),
+    ("frequency", re.compile(r"\b(how often|how frequently|how many times|con que (frecuencia|periodicidad)|"
+                             r"cada cuanto|cuantas veces)\b")),
+    ("duration", re.compile(r"\b(how long|cuanto tiempo|plazo|deadline|time limit|durante cuanto|validity|vigencia|"
+                            r"how many (days|weeks|months|years|hours)|cuant[oa]s (dias|semanas|meses|anos|horas)|"
+                            r"within what (time|period)|(longest|shortest|maximum|minimum) (period|term|time|stay))\b")),
+    ("count", re.compile(r"\b(how many|cuant[oa]s|number of|numero de)\b")),
 )
 
 _AUXILIARY = re.compile(
@@ -100,6 +114,7 @@ class QuestionType:
     answer_type: str
     comparative: bool = False
     cues: tuple[str, ...] = field(default_factory=tuple)
+    measure: str = ""  # quantity questions: "share", "frequency", "duration" or "count" (MEASURES)
 
     @property
     def typed(self) -> bool:
@@ -126,6 +141,11 @@ def is_yes_no(form: str) -> bool:
         r"se |incluye|contempla|preve|establece|reconoce|permite|obliga|ofrece|considera)", clause))
 
 
+def measure_asked(form: str) -> str:
+    """What a quantity question (in ``question_form``) measures, "" when it does not say."""
+    return next((name for name, pattern in MEASURES if pattern.search(form)), "")
+
+
 def classify(question: str) -> QuestionType:
     """The answer type of ``question`` (module docstring: the rules and their order).
 
@@ -142,7 +162,8 @@ def classify(question: str) -> QuestionType:
         joined = re.match(r"(and|y) ", match.group(0))
         embedded = start > 0 and not joined and not re.search(r"(,|\band|\by)\s*(for |por |\w+ )?$", form[:start])
         if not (embedded and _AUXILIARY.match(form)):
-            return QuestionType(answer_type, comparative, tuple(match.group(0).split()))
+            return QuestionType(answer_type, comparative, tuple(match.group(0).split()),
+                                measure_asked(form) if answer_type == "quantity" else "")
     if is_yes_no(form):
         return QuestionType("yes_no", comparative)
     return QuestionType("description", comparative)
