@@ -211,3 +211,15 @@ def test_summarise_per_type():
     assert summary["per_type"]["factoid"]["recall@1"] == 1.0
     assert summary["per_type"]["unanswerable"]["refusal_recall"] == 0.0
     assert summary["overall"]["refusal_precision"] is None
+
+
+def test_span_correct_holds_the_reference_either_way_round():
+    from assistant.evaluation.metrics import span_correct
+
+    assert span_correct("45 días hábiles", "dentro de 45 días hábiles")
+    assert span_correct("More than 90 per cent", "90 per cent")  # keeps at least half of it
+    assert not span_correct("More than 90 per cent of the revenue", "90")
+    assert span_correct("the Tourism Police", "Tourism Police of the Ministry of Public Security")  # article dropped
+    assert span_correct("La Secretaría de Gobernación", "Secretaría de Gobernación")
+    assert not span_correct("the Tourism Police", "Ministry of Public Security")
+    assert not span_correct("2017", None) and not span_correct("", "2017")

@@ -99,3 +99,11 @@ def test_a_name_is_never_a_law_s_title_a_fraccion_numeral_or_a_list_item_s_first
     listed = names("VIII. Coordinar los servicios con la Secretaría de Inclusión y Bienestar Social (SIBISO);",
                    "¿Qué dependencia coordina los servicios?")
     assert [f.text for f in listed] == ["Secretaría de Inclusión y Bienestar Social (SIBISO)"]
+
+
+def test_a_gloss_in_parentheses_is_not_a_second_name():
+    sentence = ("The body is the Mexican Commission for Refugee Assistance (Comisión Mexicana de Ayuda a "
+                "Refugiados, COMAR), based in Mexico City.")
+    assert texts(sentence, "person_org", "Which federal agency deals with asylum?") == [
+        "Mexican Commission for Refugee Assistance", "COMAR", "Mexico City"]
+    assert "Instituto Nacional" in " ".join(texts("La sede (Instituto Nacional de Migración) abre.", "person_org"))

@@ -165,7 +165,9 @@ _LIST_MARK = re.compile(r"(?:^|\s)(?:[IVXLC]+|\d{1,2}|[a-z])[.)]\s*$")
 
 def names(sentence: str, question: str) -> list[Found]:
     """Capitalised names and acronyms the question does not already contain — never a legal
-    instrument's title ("Ley General de Salud" names a law, not a body or a place)."""
+    instrument's title ("Ley General de Salud" names a law, not a body or a place), nor the
+    gloss in parentheses after a name ("Mexican Commission for Refugee Assistance (Comisión
+    Mexicana de Ayuda a Refugiados, COMAR)" gives the first and the acronym)."""
     asked = set(re.findall(r"\w+", fold(question)))
     out = []
     for match in NAME.finditer(sentence):
@@ -179,8 +181,9 @@ def names(sentence: str, question: str) -> list[Found]:
         at_start = before.strip() in ("", "•", "-", "(", "“", '"') or _LIST_MARK.search(before) is not None
         single = len(words) <= 1 and not re.fullmatch(r"[A-Z]{2,}[a-z]?", text)
         numeral = re.fullmatch(r"[IVXLCDM]+", text) is not None  # a fracción's number, not an acronym
+        gloss = bool(out) and re.fullmatch(r"\s*\(\s*", sentence[out[-1].end: begin]) is not None
         if (not words or all(w in asked for w in words) or (single and at_start) or numeral
-                or _INSTRUMENT.search(text)):
+                or _INSTRUMENT.search(text) or gloss):
             continue
         out.append(Found(begin, match.end(), text))
     return out

@@ -254,12 +254,17 @@ TYPED_ANSWERS = frozenset({"quantity", "date", "money", "person_org", "place", "
 
 
 def span_correct(reference: str, found: str | None) -> bool:
-    """The answer's span holds the reference span (normalised, either way round: "90 per cent"
-    for "More than 90 per cent" counts, as long as it keeps at least half of the reference)."""
-    ref, got = normalise(reference), normalise(found or "")
+    """The answer's span holds the reference span (normalised, a leading article dropped,
+    either way round: "90 per cent" for "More than 90 per cent" counts, as long as it keeps
+    at least half of the reference)."""
+    ref, got = (_LEADING_ARTICLE.sub("", normalise(text)) for text in (reference, found or ""))
     if not ref or not got:
         return False
     return ref in got or (got in ref and len(got) >= 0.5 * len(ref))
+
+
+# A leading definite article is not part of the answer: "the Tourism Police" is in "Tourism Police of …".
+_LEADING_ARTICLE = re.compile(r"^(?:the|el|la|los|las)\s+")  # not "a", "un", "una": numbers
 
 
 def answer_scores(question: Question, record: dict) -> dict:
