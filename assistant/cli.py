@@ -105,6 +105,8 @@ def _print_citations(answer) -> None:
     from assistant.answer.compose import instrument_line
 
     width = 88
+    for acronym, name in answer.expanded.items():
+        typer.secho(f"(Read {acronym} as “{name}”.)", dim=True)
     if answer.refused:
         typer.secho("Not in the documents. " + answer.answer, bold=True)
         if answer.reason:

@@ -26,6 +26,7 @@ from assistant.errors import DocumentNotFound, FilterError, OffsetError, Questio
 from assistant.records import Answer, Document, Filters, Passage, Turn
 from assistant.search.assessment import GapRetriever
 from assistant.search.fusion import FusedRetriever
+from assistant.search.acronyms import Acronyms
 from assistant.search.query import Hit, Query, contextualise
 from assistant.search.rerank import DenseOrder, DocumentCap, FusionOrder
 from assistant.settings import Settings
@@ -50,6 +51,7 @@ class Assistant:
         self.default_embedder = (
             settings.embedder if settings.embedder in index.dense else next(iter(index.dense), "")
         )
+        self.acronyms = Acronyms(index.documents.values(), index.sparse.knows)
         self.pipeline = build_pipeline(self)
 
     @classmethod
@@ -132,6 +134,11 @@ class Assistant:
                              candidates=max(self.settings.candidates, k))
 
     # -- search and ask ------------------------------------------------------------------
+    def query(self, question: str, history: list[Turn]) -> Query:
+        """The question as the stages read it: a short follow-up folded with the previous
+        question, acronyms the corpus never spells expanded to its names (search.acronyms)."""
+        return self.acronyms.expand(contextualise(question, history, self.settings.followup_min_words))
+
     def ranked(self, query: Query, request: SearchRequest) -> list[Hit]:
         """Retrieve then rerank: the best ``request.k`` hits."""
         candidates = self.pipeline.retriever.retrieve(query, request)
@@ -142,8 +149,7 @@ class Assistant:
         """Ranked passages for a query."""
         k = self.settings.top_k if k is None else k
         text = self.check(query, k)
-        hits = self.ranked(contextualise(text, [], self.settings.followup_min_words),
-                           self.request(k, filters, retriever, embedder))
+        hits = self.ranked(self.query(text, []), self.request(k, filters, retriever, embedder))
         return [self.passage(hit) for hit in hits]
 
     def passage(self, hit: Hit) -> Passage:
@@ -158,7 +164,7 @@ class Assistant:
         question = self.check(question, k, history)
         history = history or []
         request = self.request(k, filters, retriever, embedder)
-        query = contextualise(question, history, self.settings.followup_min_words)
+        query = self.query(question, history)
         stages = self.pipeline
         with timer("retrieve"):
             candidates = stages.retriever.retrieve(query, request)
@@ -179,7 +185,7 @@ class Assistant:
             evidence_strength=round(verdict.strength, 4), citations=draft.citations,
             retrieved=[self.passage(hit) for hit in hits], instruments=draft.instruments,
             searched_documents=sorted(stages.retriever.filter.document_ids(filters)),
-            timings_ms=timer.finish(),
+            expanded=query.expanded, timings_ms=timer.finish(),
         )
 
     # -- documents -----------------------------------------------------------------------

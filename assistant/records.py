@@ -332,6 +332,7 @@ class Answer(BaseModel):
     retrieved: list[Passage] = Field(default_factory=list)
     instruments: list[Instrument] = Field(default_factory=list)
     searched_documents: list[str] = Field(default_factory=list)  # document ids in scope
+    expanded: dict[str, str] = Field(default_factory=dict)  # acronyms read as the corpus's names ("CONAPRED" → …)
     timings_ms: dict[str, float] = Field(default_factory=dict)  # per stage, and "total"
 
     @computed_field  # type: ignore[prop-decorator]

@@ -133,7 +133,7 @@ class ExtractiveComposer:
             return Draft(REFUSAL)
         quoted = {c.document.id for c in citations}
         filtered = request.filters is not None and not request.filters.is_empty()
-        named = [d for d in ([] if filtered else self.names.named_in(query.text)) if d not in quoted]
+        named = [d for d in ([] if filtered else self.names.named_in(query.naming_text)) if d not in quoted]
         citations = self.quote_documents(query, request, named[: self.settings.named_documents_max]) + citations
         instruments: list[Instrument] = []
         listing = asks_for_instruments(query.text)

@@ -31,12 +31,14 @@ from assistant.text import cognate_keys, cognate_match, token_set, tokenize
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
 
 
-def unknown_names(sparse: SparseIndex, question: str) -> list[str]:
+def unknown_names(sparse: SparseIndex, question: str, known: Set[str] = frozenset()) -> list[str]:
     """Capitalised words inside the question (names: "Buenos Aires", "France") that occur
-    nowhere in the corpus."""
+    nowhere in the corpus — except ``known`` ones (acronyms whose names the corpus holds)."""
     missing = []
     for word in _NAME.findall(question):
         tokens = tokenize(word)
+        if word in known:
+            continue
         if tokens and not any(sparse.knows(t) for t in tokens):
             missing.append(word)
     return missing
@@ -76,7 +78,7 @@ class EvidenceJudge:
               candidates: list[Hit] = ()) -> Verdict:
         if not hits:
             return Verdict(outcome="not_in_documents", reason="no passage matched the question")
-        missing = unknown_names(self.sparse, query.text)
+        missing = unknown_names(self.sparse, query.text, query.expanded.keys())
         if missing:
             return Verdict(outcome="not_in_documents",
                            reason=f"the documents never mention {', '.join(missing)}")

@@ -30,7 +30,7 @@ def collect(assistant, signals: JudgeSignals, questions) -> tuple[np.ndarray, np
     request = assistant.request(assistant.settings.top_k, None, "hybrid", None)
     rows, labels, ids = [], [], []
     for question in questions:
-        query = question_query(question, assistant.settings)
+        query = question_query(assistant, question)
         candidates = stages.retriever.retrieve(query, request)
         hits = stages.reranker.rerank(query, candidates, request.k)
         if not hits:

@@ -67,7 +67,7 @@ class JudgeSignals:
         kind = classify(query.text)
         coverage, z = self.evidence.signals(query, hits, self.typed.settings.min_z(request.backend), candidates)
         findings = self.typed.read(query, hits, kind)
-        missing = unknown_names(self.evidence.sparse, query.text)
+        missing = unknown_names(self.evidence.sparse, query.text, query.expanded.keys())
         subject = max((f.coverage for f in findings), default=0.0)
         answer = max((f.coverage for f in findings if f.spans), default=0.0) if kind.typed else 1.0
         row = np.array([[coverage, z, float(bool(missing)), subject, answer, float(kind.typed)]])

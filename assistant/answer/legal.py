@@ -62,7 +62,7 @@ class LegalFanout:
 
     def named(self, query: Query) -> list[str]:
         """The legal documents the question names ("Which article of the Housing Law …": one)."""
-        return [d for d in self.names.named_in(query.text) if self.documents[d].meta.kind in LEGAL_KINDS]
+        return [d for d in self.names.named_in(query.naming_text) if self.documents[d].meta.kind in LEGAL_KINDS]
 
     def scope(self, filters: Filters | None, query: Query | None = None) -> list[str]:
         """The laws and constitutions the filters leave in scope, in catalogue order (none

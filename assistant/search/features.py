@@ -87,7 +87,7 @@ class CandidateFeatures:
             vectors[backend] = self.encode(backend, query.dense_text)
             bands[backend] = self.index.dense[backend].score_band(vectors[backend])
         return QueryContext(tokens=list(dict.fromkeys(query.tokens)), language=query.language,
-                            vectors=vectors, bands=bands, named=set(self.named_in(query.text)),
+                            vectors=vectors, bands=bands, named=set(self.named_in(query.naming_text)),
                             articles=set(_ARTICLE.findall(query.text)))
 
     def matrix(self, query: Query, hits: list[Hit]) -> np.ndarray:

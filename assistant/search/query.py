@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.records import Turn
 from assistant.text import question_language, tokenize
@@ -27,6 +27,7 @@ class Query:
     text: str
     tokens: list[str]
     dense_text: str
+    expanded: dict[str, str] = field(default_factory=dict)  # acronym → the corpus name it shortens
 
     @functools.cached_property
     def language(self) -> str:
@@ -34,9 +35,15 @@ class Query:
         return question_language(self.text)
 
     @property
+    def naming_text(self) -> str:
+        """Where documents are looked for by name: the question and its acronyms' names."""
+        return " ".join([self.text, *self.expanded.values()])
+
+    @property
     def own_tokens(self) -> list[str]:
-        """The question's own words (a follow-up's, without the previous question's)."""
-        return tokenize(self.text) or self.tokens
+        """The question's own words (a follow-up's, without the previous question's), with the
+        names its acronyms shorten."""
+        return (tokenize(self.text) + [t for name in self.expanded.values() for t in tokenize(name)]) or self.tokens
 
 
 def contextualise(question: str, history: list[Turn], min_words: int = 5) -> Query:

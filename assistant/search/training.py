@@ -67,7 +67,7 @@ def collect(assistant, questions, pool: int) -> list[Group]:
     for question in questions:
         if not question.answerable:
             continue
-        query = question_query(question, assistant.settings)
+        query = question_query(assistant, question)
         hits = retriever.retrieve(query, request)
         passages = [(assistant.chunks[h.position].text,
                      assistant.documents[assistant.chunks[h.position].document_id].meta.file) for h in hits]
@@ -88,13 +88,12 @@ def training_files(files: list[Path] | None) -> list[Path]:
 TRAINING_HELP = f"Training test sets (default: {' '.join(DEFAULT_TRAINING)})."
 
 
-def question_query(question, settings):
-    """A test-set question as the ask path reads it: a follow-up with its earlier questions."""
+def question_query(assistant, question):
+    """A test-set question as the ask path reads it (Assistant.query): a follow-up with its
+    earlier questions, acronyms expanded."""
     from assistant.records import Turn
-    from assistant.search.query import contextualise
 
-    return contextualise(question.question, [Turn(question=p) for p in question.previous],
-                         settings.followup_min_words)
+    return assistant.query(question.question, [Turn(question=p) for p in question.previous])
 
 
 def _extractor(assistant):
