@@ -110,12 +110,17 @@ class SentenceVectors:
         return cls(data["chunk"], data["start"], data["end"], data["vectors"].astype(np.float32))
 
     def best_per_chunk(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Max sentence cosine per chunk position (NaN where the chunk has no sentence vectors)."""
+        """Max sentence cosine per chunk position (NaN where the chunk has no sentence vectors):
+        one single-threaded product over the candidates' sentences (docs/performance.md)."""
         best = np.full(len(positions), np.nan, dtype=np.float32)
-        for i, position in enumerate(positions.tolist()):
-            span = self.slices.get(int(position))
-            if span:
-                best[i] = float((self.vectors[span[0]:span[1]] @ query).max())
+        spans = [self.slices.get(int(p)) for p in positions.tolist()]
+        held = [i for i, span in enumerate(spans) if span]
+        if not held:
+            return best
+        rows = np.concatenate([np.arange(*spans[i]) for i in held])
+        scores = np.einsum("ij,j->i", self.vectors[rows], query)
+        starts = np.cumsum([0] + [spans[i][1] - spans[i][0] for i in held[:-1]])
+        best[held] = np.maximum.reduceat(scores, starts)
         return best
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.answer.compose import REFUSAL, answer_text, instrument_line, quote_spans
+from assistant.answer.compose import REFUSAL, answer_text, instrument_line
+from assistant.ingest.chunking import quote_spans
 from assistant.records import Instrument, Verdict
 from assistant.search.query import Hit, contextualise
 from assistant.stages import SearchRequest

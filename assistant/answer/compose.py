@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,8 +16,7 @@ from assistant.answer.article_links import ArticleLinks
 from assistant.answer.citations import key_sources_by_document, make_citation
 from assistant.answer.instruments import InstrumentNames, asks_for_instruments, list_instruments
 from assistant.answer.legal_answer import LegalAnswer
-from assistant.ingest.chunking import sentence_spans
-from assistant.ingest.readers.law import is_reform_note
+from assistant.ingest.chunking import is_quotable, quote_spans
 from assistant.records import AnswerSpan, Chunk, Citation, Document, Instrument, Turn, Verdict
 from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
@@ -30,7 +28,6 @@ REFUSAL = (
     "The documents do not answer this question. The closest passages found are listed "
     "below; none of them supports an answer."
 )
-_LETTERS = re.compile(r"[a-záéíóú]{3}")
 
 Search = Callable[[Query, SearchRequest], list[Hit]]
 
@@ -43,14 +40,6 @@ class Sentence:
     start: int
     end: int
     score: float
-
-
-def quote_spans(text: str, start: int, end: int, longest: int = 600) -> list[tuple[int, int]]:
-    """Whole sentences (a colon's list stays with it); an overlong one falls back to clauses."""
-    spans = []
-    for left, right in sentence_spans(text, start, end, clauses=False):
-        spans.extend(sentence_spans(text, left, right) if right - left > longest else [(left, right)])
-    return spans
 
 
 class ExtractiveComposer:
@@ -85,7 +74,7 @@ class ExtractiveComposer:
             for position, (start, end) in enumerate(quote_spans(document.text, chunk.start, chunk.end,
                                                                 s.quote_max_chars)):
                 sentence = document.text[start:end]
-                if len(sentence) < s.quote_min_chars or is_reform_note(sentence) or not _LETTERS.search(sentence):
+                if not is_quotable(sentence, s.quote_min_chars):
                     continue
                 score = (self.sparse.coverage(tokens, token_set(sentence), cognates=other)
                          + s.quote_rank_weight / (rank + 1) + s.quote_position_weight / (position + 1))

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 
 from assistant.answer.spans import ARTICLE, comparisons, find_spans, measure_of
 from assistant.answer.types import QuestionType, classify
-from assistant.ingest.chunking import sentence_spans
-from assistant.ingest.readers.law import is_reform_note
+from assistant.ingest.chunking import is_quotable, sentence_spans
 from assistant.records import Chunk, Document, Verdict
 from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
@@ -202,9 +201,8 @@ class TypedJudge:
 
 
 def quotable(sentence: str, settings: Settings) -> bool:
-    """A sentence the writer could quote: long enough, words in it, not a reform note."""
-    return (len(sentence) >= settings.quote_min_chars and not is_reform_note(sentence)
-            and re.search(r"[^\W\d_]{3}", sentence) is not None)
+    """A sentence the writer could quote (assistant.ingest.chunking.is_quotable)."""
+    return is_quotable(sentence, settings.quote_min_chars)
 
 
 def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,

@@ -78,8 +78,11 @@ class Previous:
 
 
 def chunking_settings(settings: Settings) -> dict:
+    """What the chunks and their sentence units depend on; a change re-chunks (vectors still
+    come from the cache)."""
     return {"chunk_chars": settings.chunk_chars, "chunk_min_chars": settings.chunk_min_chars,
-            "chunk_max_tokens": settings.chunk_max_tokens, "hnsw_threshold": settings.hnsw_threshold}
+            "chunk_max_tokens": settings.chunk_max_tokens, "hnsw_threshold": settings.hnsw_threshold,
+            "quote_min_chars": settings.quote_min_chars, "quote_max_chars": settings.quote_max_chars}
 
 
 def _same_chunker(manifest: Manifest, settings: Settings) -> bool:
@@ -105,19 +108,16 @@ def _has_sentences(manifest: Manifest, backends: list[str], settings: Settings) 
 
 
 def sentence_units(settings: Settings, documents: dict[str, Document], chunks: list[Chunk]) -> list[tuple[int, int, int, str]]:
-    """(chunk position, start, end, text to embed) for every sentence of the chunks of
-    documents whose kind is in Settings.sentence_kinds (multi-granularity retrieval)."""
-    from assistant.ingest.chunking import context_header, sentence_spans
+    """(chunk position, start, end, text to embed) for every sentence the writer may quote,
+    in every document (multi-granularity vectors: the ranker's best-sentence cosine)."""
+    from assistant.ingest.chunking import is_quotable, quote_spans
 
     units = []
     for position, chunk in enumerate(chunks):
-        document = documents[chunk.document_id]
-        if document.meta.kind not in settings.sentence_kinds:
-            continue
-        header = context_header(document, chunk)
-        for start, end in sentence_spans(document.text, chunk.start, chunk.end, clauses=False):
-            if end - start >= settings.sentence_min_chars:
-                units.append((position, start, end, f"{header}\n{document.text[start:end]}"))
+        text = documents[chunk.document_id].text
+        for start, end in quote_spans(text, chunk.start, chunk.end, settings.quote_max_chars):
+            if is_quotable(text[start:end], settings.quote_min_chars):
+                units.append((position, start, end, text[start:end]))
     return units
 
 

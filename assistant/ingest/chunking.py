@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from assistant.ingest.readers.law_heads import is_reform_note
 from assistant.records import Chunk, Document
 
 CHUNKER_VERSION = "4"
@@ -30,6 +31,7 @@ _BLANK = re.compile(r"\n[ \t]*\n")
 _LIST_START = re.compile(
     r"\n(?=[ \t]*(?:[IVXLC]+|[a-z]|\d{1,2})[.)](?:-[A-Z])?\s)|\n(?=[ \t]*[-•·]\s)"
 )
+_WORDS = re.compile(r"[a-záéíóúñü]{3}")  # a quotable sentence has a lower-case word (not a heading in capitals)
 _LABEL_END = re.compile(r"(?:^|\n)[ \t]*(?:[IVXLC]+|[a-z]|\d{1,3})(?:-[A-Z])?[.)]$")
 
 
@@ -112,6 +114,20 @@ def reference_token_counter() -> Callable[[str], int]:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return lambda text: len(tokenizer.encode(text).ids)
+
+
+def quote_spans(text: str, start: int, end: int, longest: int = 600) -> list[tuple[int, int]]:
+    """The writer's quote units: whole sentences (a colon's list stays with it); an overlong
+    one falls back to clauses. The build embeds the same units (sentence vectors)."""
+    spans = []
+    for left, right in sentence_spans(text, start, end, clauses=False):
+        spans.extend(sentence_spans(text, left, right) if right - left > longest else [(left, right)])
+    return spans
+
+
+def is_quotable(sentence: str, min_chars: int) -> bool:
+    """A quote unit worth quoting: long enough, has words, not a law's reform note."""
+    return len(sentence) >= min_chars and bool(_WORDS.search(sentence)) and not is_reform_note(sentence)
 
 
 def context_header(document: Document, chunk: Chunk) -> str:
