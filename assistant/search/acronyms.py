@@ -1,13 +1,16 @@
-"""Acronyms a question uses that the corpus never spells, resolved to the names they shorten.
+"""Acronyms a question uses that the corpus never (or hardly ever) spells, resolved to the
+names they shorten.
 
 People write "CONAPRED", "LFPED" or "SEDATU"; the documents write "Consejo Nacional para
 Prevenir la Discriminación", "Ley Federal para Prevenir y Eliminar la Discriminación",
 "Secretaría de Desarrollo Agrario, Territorial y Urbano". An all-capitals word of a question
-that the sparse index does not know is matched against the corpus's own capitalised names
-(and document titles): its letters, in order, must be non-empty prefixes of consecutive
-content words of the name ("CO-NA-PRE-D" for Consejo Nacional [para] Prevenir [la]
-Discriminación), connectors giving a prefix or nothing. Among the names that fit, a document
-title wins, then the name the corpus uses most often, then the shorter one.
+that the corpus never spells — or spells in only a few passages
+(``Settings.acronym_max_passages``: the law says "el Instituto", not "INFONAVIT") — is
+matched against the corpus's own capitalised names and document titles: its letters, in
+order, must be non-empty prefixes of consecutive content words of the name ("CO-NA-PRE-D"
+for Consejo Nacional [para] Prevenir [la] Discriminación), connectors giving a prefix or
+nothing. Among the names that fit, a document title wins, then the name the corpus uses most
+often, then the shorter one.
 
 ``Acronyms.expand(query)`` adds the name to the query's BM25 tokens and dense text and
 records it in ``Query.expanded`` (the judge then does not take the acronym for a name the
@@ -69,9 +72,10 @@ class Acronyms:
     """The corpus's names, indexed by the first letter of each word they may start at (built
     on the first question that holds an unknown acronym)."""
 
-    def __init__(self, documents: Iterable[Document], knows: Callable[[str], bool]) -> None:
+    def __init__(self, documents: Iterable[Document], frequency: Callable[[str], int], rare: int = 0) -> None:
         self.documents = list(documents)
-        self.knows = knows  # the sparse index's vocabulary
+        self.frequency = frequency  # passages holding a token (the sparse index's document frequency)
+        self.rare = rare  # an acronym in at most this many passages is expanded too
 
     @functools.cached_property
     def counts(self) -> Counter[str]:
@@ -117,7 +121,7 @@ class Acronyms:
         found = {}
         for acronym in dict.fromkeys(_ACRONYM.findall(query.text)):
             tokens = tokenize(acronym)
-            if tokens and not any(self.knows(t) for t in tokens):
+            if tokens and all(self.frequency(t) <= self.rare for t in tokens):
                 name = self.resolve(acronym)
                 if name:
                     found[acronym] = name

@@ -51,6 +51,10 @@ class SparseIndex:
     def knows(self, token: str) -> bool:
         return token in self.df
 
+    def frequency(self, token: str) -> int:
+        """How many chunks hold ``token`` (0 for a word the corpus never uses)."""
+        return self.df.get(token, 0)
+
     def scores(self, tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk for the query tokens (zeros where ``mask`` is False)."""
         known = [t for t in tokens if t in self.df]
