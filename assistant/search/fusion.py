@@ -65,10 +65,22 @@ class FusedRetriever:
                 hit.score += 1.0 / (self.settings.rrf_k + rank + 1) if hybrid else score
         fused = sorted(hits.values(), key=lambda h: -h.score)[: request.candidates]
         if hybrid:
-            fused += self.language_candidates(request.backend, query.dense_text, mask, {h.position for h in fused},
+            seen = {h.position for h in fused}
+            fused += self.language_candidates(request.backend, query.dense_text, mask, seen,
                                               min(self.settings.language_candidates, request.candidates // 5))
+            fused += self.sentence_candidates(request.backend, query.dense_text, mask, seen)
             self._complete(fused, scores, request.backend, query.dense_text, mu, sigma)
         return fused
+
+    def sentence_candidates(self, backend: str, text: str, mask: np.ndarray | None, seen: set[int]) -> list[Hit]:
+        """The chunks of the sentences closest to the query (multi-granularity vectors), not
+        already in the pool, appended for the rerank stage (Settings.sentence_candidates)."""
+        store = self.index.sentences.get(backend)
+        if store is None or self.settings.sentence_candidates <= 0:
+            return []
+        found = store.best_chunks(self.encode(backend, text), self.settings.sentence_candidates, mask, seen)
+        seen.update(found)
+        return [Hit(position, 0.0) for position in found]
 
     def language_candidates(self, backend: str, text: str, mask: np.ndarray | None,
                             seen: set[int], per_language: int) -> list[Hit]:
