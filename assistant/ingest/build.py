@@ -128,7 +128,7 @@ def embed_sentences(settings: Settings, backend: str, embedder, documents: dict[
     if not units:
         return SentenceVectors.empty(embedder.dim)
     chunk_counts = report.embedded.get(backend, {})
-    vectors = embed_texts(settings, backend, embedder, [u[3] for u in units], report, progress)
+    vectors = embed_texts(settings, backend, embedder, [u[3] for u in units], report, progress, "sentence")
     report.embedded[backend] = {**chunk_counts, "sentences": len(units)}
     column = lambda i: np.array([u[i] for u in units], dtype=np.int32)  # noqa: E731
     return SentenceVectors(column(0), column(1), column(2), np.asarray(vectors, dtype=np.float32))
@@ -258,7 +258,7 @@ def chunk_documents(settings: Settings, documents: list[Document], previous: Pre
 
 
 def embed_texts(settings: Settings, backend: str, embedder, texts: list[str], report: BuildReport,
-                progress: bool) -> np.ndarray:
+                progress: bool, unit: str = "chunk") -> np.ndarray:
     """Embed stage: vectors from the cache (seeded from the shipped seeds), the rest encoded."""
     from tqdm import tqdm
 
@@ -267,7 +267,7 @@ def embed_texts(settings: Settings, backend: str, embedder, texts: list[str], re
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite3", embedder.name, embedder.dim)
     try:
         plant_seed(cache, settings.seed_dir / f"{backend}.npz", texts)
-        with tqdm(total=len(texts), desc=f"embed {backend}", unit="chunk", disable=not progress) as bar:
+        with tqdm(total=len(texts), desc=f"embed {backend}", unit=unit, disable=not progress) as bar:
             vectors = cache.embed(texts, embedder.embed_passages, settings.batch_size, bar.update)
         report.embedded[backend] = {"cached": cache.hits, "encoded": cache.misses}
     finally:
