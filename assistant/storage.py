@@ -90,12 +90,13 @@ class SentenceVectors:
     vectors: np.ndarray
 
     def __post_init__(self) -> None:
-        self.slices: dict[int, tuple[int, int]] = {}
-        for row, position in enumerate(self.chunk.tolist()):
-            first, _ = self.slices.get(position, (row, row))
-            self.slices[position] = (first, row + 1)
-        firsts = np.flatnonzero(np.r_[True, self.chunk[1:] != self.chunk[:-1]]) if len(self.chunk) else np.zeros(0, int)
-        self.first_rows, self.chunk_of_group = firsts, self.chunk[firsts]  # one group of rows per chunk
+        # One group of consecutive rows per chunk: its first row, and the chunk it belongs to.
+        self.first_rows = np.flatnonzero(np.r_[True, self.chunk[1:] != self.chunk[:-1]]) if len(self.chunk) else \
+            np.zeros(0, dtype=int)
+        self.chunk_of_group = self.chunk[self.first_rows]
+        ends = np.r_[self.first_rows[1:], len(self.chunk)].astype(int)
+        self.slices: dict[int, tuple[int, int]] = {
+            int(p): (int(a), int(b)) for p, a, b in zip(self.chunk_of_group, self.first_rows, ends)}
 
     @classmethod
     def empty(cls, dim: int) -> SentenceVectors:
@@ -117,15 +118,14 @@ class SentenceVectors:
         if not len(self.first_rows) or n <= 0:
             return []
         best = np.maximum.reduceat(np.einsum("ij,j->i", self.vectors, query), self.first_rows)
-        found: list[int] = []
-        for group in np.argsort(-best):
-            position = int(self.chunk_of_group[group])
-            if position in seen or (allowed is not None and not allowed[position]):
-                continue
-            found.append(position)
-            if len(found) == n:
-                break
-        return found
+        if allowed is not None:
+            best = np.where(allowed[self.chunk_of_group], best, -np.inf)
+        reach = min(len(best), n + len(seen))  # enough groups to find n outside ``seen``
+        top = np.argpartition(-best, reach - 1)[:reach]
+        top = top[np.argsort(-best[top], kind="stable")]
+        found = [int(p) for p, score in zip(self.chunk_of_group[top], best[top])
+                 if np.isfinite(score) and int(p) not in seen]
+        return found[:n]
 
     def best_per_chunk(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Max sentence cosine per chunk position (NaN where the chunk has no sentence vectors):

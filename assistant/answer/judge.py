@@ -35,9 +35,9 @@ def unknown_names(sparse: SparseIndex, question: str, known: Set[str] = frozense
     nowhere in the corpus — except ``known`` ones (acronyms whose names the corpus holds)."""
     missing = []
     for word in _NAME.findall(question):
-        tokens = tokenize(word)
         if word in known:
             continue
+        tokens = tokenize(word)
         if tokens and not any(sparse.knows(t) for t in tokens):
             missing.append(word)
     return missing
@@ -197,12 +197,8 @@ class TypedJudge:
         context = frozenset(tokenize(" ".join([document.meta.title, *chunk.section_path, chunk.article or ""])))
         spans = sentence_spans(document.text, chunk.start, chunk.end, clauses=False)
         words = [frozenset(tokenize(document.text[a:b])) for a, b in spans]
-        return context, spans, words, [quotable(document.text[a:b], self.settings) for a, b in spans]
-
-
-def quotable(sentence: str, settings: Settings) -> bool:
-    """A sentence the writer could quote (assistant.ingest.chunking.is_quotable)."""
-    return is_quotable(sentence, settings.quote_min_chars)
+        return context, spans, words, [is_quotable(document.text[a:b], self.settings.quote_min_chars)
+                                       for a, b in spans]
 
 
 def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,

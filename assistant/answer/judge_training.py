@@ -1,6 +1,6 @@
 """Training the learned judge: per-question signals + answerable/unanswerable → a shipped model.
 
-Each training question (eval/dev.jsonl, eval/tune.jsonl and eval/tune2.jsonl — never the held-out
+Each training question (the files of ``DEFAULT_TRAINING`` — never the held-out
 eval/test.jsonl) runs the ask path's retrieve and rerank stages; ``LearnedJudge.signals``
 gives its SIGNALS row and the label is whether the test set marks it unanswerable. A
 logistic regression (scikit-learn, scaled, class-balanced) is compared by 5-fold

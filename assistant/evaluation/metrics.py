@@ -253,6 +253,10 @@ def score_all(questions: list[Question], records: list[dict], ks=KS) -> list[dic
 TYPED_ANSWERS = frozenset({"quantity", "date", "money", "person_org", "place", "law_article"})
 
 
+# A leading definite article is not part of the answer: "the Tourism Police" is in "Tourism Police of …".
+_LEADING_ARTICLE = re.compile(r"^(?:the|el|la|los|las)\s+")  # not "a", "un", "una": numbers
+
+
 def span_correct(reference: str, found: str | None) -> bool:
     """The answer's span holds the reference span (normalised, a leading article dropped,
     either way round: "90 per cent" for "More than 90 per cent" counts, as long as it keeps
@@ -262,9 +266,6 @@ def span_correct(reference: str, found: str | None) -> bool:
         return False
     return ref in got or (got in ref and len(got) >= 0.5 * len(ref))
 
-
-# A leading definite article is not part of the answer: "the Tourism Police" is in "Tourism Police of …".
-_LEADING_ARTICLE = re.compile(r"^(?:the|el|la|los|las)\s+")  # not "a", "un", "una": numbers
 
 
 def answer_scores(question: Question, record: dict) -> dict:
