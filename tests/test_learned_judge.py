@@ -59,6 +59,18 @@ def test_signals_are_one_row_in_the_models_vocabulary():
     assert named["answer_coverage"] > 0.3 and named["z_ratio"] == pytest.approx(3.0)
 
 
+def test_counted_named_says_whether_the_answer_sentence_names_what_is_counted():
+    judge = learned()
+
+    def counted(question: str) -> float:
+        reading = judge.signals.read(contextualise(question, []), hits(1, 0), REQUEST, [])
+        return dict(zip(SIGNALS, reading.row[0]))["counted_named"]
+
+    assert counted("How many shelters did the city open in 2019?") == 1.0
+    assert counted("How many beds did the city open in 2019?") == 0.0  # "12 shelters" counts something else
+    assert counted("When did the city open shelters?") == 1.0  # not a count question: nothing to name
+
+
 def test_an_answer_of_the_asked_type_is_answered_with_its_span():
     found = verdict("How many shelters did the city open in 2019?", 1, 0)
     assert found.outcome == "answered" and found.answer_type == "quantity"

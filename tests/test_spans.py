@@ -107,3 +107,28 @@ def test_a_gloss_in_parentheses_is_not_a_second_name():
     assert texts(sentence, "person_org", "Which federal agency deals with asylum?") == [
         "Mexican Commission for Refugee Assistance", "COMAR", "Mexico City"]
     assert "Instituto Nacional" in " ".join(texts("La sede (Instituto Nacional de Migración) abre.", "person_org"))
+
+
+def test_a_list_item_s_number_a_figure_s_label_a_year_and_a_date_are_not_quantities():
+    assert texts("5. El Gobierno de la Ciudad promoverá 3 programas.", "quantity") == ["3 programas"]
+    assert texts("2) Las autoridades atenderán a 40 personas.", "quantity") == ["40 personas"]
+    assert texts("Most came from Venezuela (see Figure 2).", "quantity") == []
+    assert texts("Up to 2021, the Ministry also provided updates.", "quantity") == []
+    assert texts("Publicada el 29 de diciembre de 1981 con 12 artículos transitorios.", "quantity") == [
+        "12 artículos transitorios"]
+
+
+def test_year_ranges_are_one_date_span():
+    assert texts("The programme ran between 2014 and 2018 in the capital.", "date") == ["between 2014 and 2018"]
+    assert texts("Internal migration (2015–2020) rose.", "date") == ["2015–2020"]
+    assert texts("Se aplicó entre 2019 y 2021.", "date") == ["entre 2019 y 2021"]
+
+
+def test_a_legal_division_word_is_never_a_name():
+    assert texts("Fracción reformada por la Secretaría de Gobernación.", "person_org") == ["Secretaría de Gobernación"]
+
+
+def test_an_amount_of_money_is_not_a_count():
+    sentence = "Se impondrá multa de cien a quinientos días de salario mínimo a 3 empresas."
+    assert texts(sentence, "quantity") == ["3 empresas"]
+    assert texts(sentence, "money") == ["multa de cien a quinientos días de salario mínimo"]

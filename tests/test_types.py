@@ -100,3 +100,46 @@ def test_quantity_questions_say_what_they_measure(measure, question):
 def test_only_quantity_questions_carry_a_measure():
     assert classify("When was the register set up?").measure == ""
     assert classify("Which body runs the shelters?").measure == ""
+
+
+@pytest.mark.parametrize("expected,question", [
+    ("quantity", "How quickly must the ministry answer the request?"),
+    ("quantity", "Within what distance of the coast is land ownership restricted?"),
+    ("quantity", "¿Qué edades deben tener los participantes del programa?"),
+    ("quantity", "Is there a time limit for filing a complaint?"),
+    ("quantity", "¿En qué plazo debe resolverse la solicitud?"),
+    ("date", "During which years did the federal programme run?"),
+    ("date", "¿En qué años se realizó la encuesta?"),
+    ("person_org", "¿Qué subsecretaría elabora la política migratoria?"),
+    ("person_org", "¿A través de qué instancia se coordinan las oficinas estatales?"),
+    ("law_article", "¿Dónde define la Ley de Vivienda qué es una vivienda digna?"),
+    ("law_article", "Where does the Migration Law list the rights of detained migrants?"),
+    ("place", "Where do the shelters operate?"),
+])
+def test_deadline_distance_age_range_and_where_in_a_law_cues(expected, question):
+    assert classify(question).answer_type == expected
+
+
+@pytest.mark.parametrize("expected,measure,question", [
+    ("quantity", "duration", "When a notary learns of the case, how quickly must they tell the ministry?"),
+    ("quantity", "count", "Si una persona pierde su empleo, ¿cuántas prórrogas puede pedir?"),
+    ("yes_no", "", "If I lose my job, can my payments be deferred?"),
+    ("date", "", "When was the housing law published?"),
+])
+def test_a_leading_when_or_if_clause_is_read_past(expected, measure, question):
+    kind = classify(question)
+    assert (kind.answer_type, kind.measure) == (expected, measure)
+
+
+@pytest.mark.parametrize("counted,question", [
+    ("officers", "How many National Migration Institute officers work at the Mexico City office?"),
+    ("applications", "How many asylum applications did the commission receive?"),
+    ("people", "How many people moved to the capital?"),
+    ("caravanas", "¿Cuántas caravanas migrantes llegaron a la ciudad?"),
+    ("personas", "¿Qué porcentaje de las personas migrantes son mujeres?"),
+    ("poblacion", "¿Qué porcentaje de la población nació en el extranjero?"),
+    ("", "How many days does the ministry have to decide?"),  # a duration: the unit says it
+    ("", "When was the register set up?"),
+])
+def test_count_and_share_questions_name_what_they_count(counted, question):
+    assert classify(question).counted == counted

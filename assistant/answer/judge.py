@@ -119,6 +119,7 @@ class Finding:
     spans: tuple[tuple[int, int], ...] = ()  # document offsets of answer spans
     matched: frozenset[str] = frozenset()
     own: float = 0.0  # subject coverage of the sentence alone (picks the answer sentence)
+    counted: bool = True  # the sentence ± neighbours name what a "how many …" question counts
 
 
 class SubjectTerms:
@@ -170,6 +171,7 @@ class TypedJudge:
         """Every sentence of the top passages: subject coverage (sentence ± neighbour, with the
         document title and section path as context) and its answer spans."""
         subject = SubjectTerms(self.sparse, query.tokens)  # a follow-up's include the previous question's
+        counted = tokenize(kind.counted)[:1]
         findings = []
         for rank, hit in enumerate(hits[: self.settings.typed_judge_passages]):
             chunk = self.chunks[hit.position]
@@ -184,8 +186,9 @@ class TypedJudge:
                 found = by_subject(found, document.text, subject, start, end) if len(found) > 1 else found
                 found = by_measure(found, document.text, kind.measure)
                 own = subject.share(subject.covered(words[i]), words[i])
+                names_counted = not counted or cognate_match(counted[0], frozenset(window), cognate_keys(window))
                 findings.append(Finding(rank, document.id, start, end, subject.share(matched, window),
-                                        tuple(found), matched, own))
+                                        tuple(found), matched, own, names_counted))
         return findings
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - one judge per loaded index, one entry per chunk
@@ -265,10 +268,15 @@ def detail_of(kind: QuestionType) -> str:
     return "comparison" if kind.comparative and not kind.typed else _DETAILS.get(kind.answer_type, "answer")
 
 
+def best_answer(answering: list[Finding], settings: Settings) -> Finding:
+    """The answer sentence: best subject coverage (with and without its neighbours) plus a
+    small weight for the passage's rank."""
+    return max(answering, key=lambda f: (f.coverage + f.own + settings.typed_rank_weight / (f.rank + 1), -f.start))
+
+
 def with_span(base: Verdict, answering: list[Finding], detail: str, question: str, settings: Settings) -> Verdict:
-    """Answered, with the best answering sentence's first span: best subject coverage (with
-    and without its neighbours) plus a small weight for the passage's rank."""
-    best = max(answering, key=lambda f: (f.coverage + f.own + settings.typed_rank_weight / (f.rank + 1), -f.start))
+    """Answered, with the best answering sentence's (``best_answer``) first span."""
+    best = best_answer(answering, settings)
     start, end = best.spans[0]
     return base.model_copy(update={
         "outcome": "answered", "reason": f"a top passage covers the question's subject and gives a {detail}",

@@ -7,7 +7,7 @@ judges compute — idf coverage and dense z-score over the top passages (each ov
 calibrated threshold, so the scale is the same for every backend), a capitalised name the
 corpus never mentions, how much of the question's subject the best top sentence covers, and
 for typed questions how well the best sentence *holding an answer of the asked type* covers
-it — and combines them with a small logistic model trained on the training splits
+it and whether that sentence names what a "how many …" question counts — and combines them with a small logistic model trained on the training splits
 (``mgi train-judge``, assistant.answer.judge_training; shipped as judge-v1.json beside this
 module, scored with numpy). It refuses when the model's probability reaches the threshold
 chosen by cross-validation (stored in the model; Settings.judge_refuse_probability overrides).
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.judge import EvidenceJudge, Finding, TypedJudge, detail_of, partly, unknown_names, with_span
+from assistant.answer.judge import (EvidenceJudge, Finding, TypedJudge, best_answer, detail_of, partly, unknown_names,
+                                    with_span)
 from assistant.answer.types import QuestionType, classify
 from assistant.records import LEGAL_KINDS, Verdict
 from assistant.search.learned import RankerModel
@@ -42,6 +43,7 @@ SIGNALS: tuple[str, ...] = (
     "subject_coverage",  # best top sentence's (± neighbours) coverage of the question's subject
     "answer_coverage",  # the same, among sentences holding an answer of the asked type (1 untyped)
     "typed_question",  # the question asks for a figure, date, amount, name, place or article
+    "counted_named",  # the answer sentence ± neighbours name what "how many …" counts (1 when not asked)
 )
 
 
@@ -69,8 +71,11 @@ class JudgeSignals:
         findings = self.typed.read(query, hits, kind)
         missing = unknown_names(self.evidence.sparse, query.text, query.expanded.keys())
         subject = max((f.coverage for f in findings), default=0.0)
-        answer = max((f.coverage for f in findings if f.spans), default=0.0) if kind.typed else 1.0
-        row = np.array([[coverage, z, float(bool(missing)), subject, answer, float(kind.typed)]])
+        answering = [f for f in findings if f.spans]
+        answer = max((f.coverage for f in answering), default=0.0) if kind.typed else 1.0
+        counted = float(best_answer(answering, self.typed.settings).counted) if kind.typed and answering else \
+            float(not kind.typed)
+        row = np.array([[coverage, z, float(bool(missing)), subject, answer, float(kind.typed), counted]])
         return Reading(row, findings, kind, missing)
 
 

@@ -6,7 +6,8 @@ question does not already contain:
 
 - quantity: numbers in digits or words with their unit ("45 días hábiles", "3.3 million
   persons", "14%", "more than 90 per cent", "4 in every 10", "una vez por trimestre"); never
-  a year, an article number, a footnote marker or a code like "COVID-19"; ``measure_of``
+  a year, an article number, a footnote marker, a code like "COVID-19", a list item's number,
+  a day of a date or part of an amount of money; ``measure_of``
   tells a share, a frequency, a duration and a count apart;
 - date: years, days and months ("2017", "19 de septiembre", "March 2020");
 - money: amounts in pesos / MXN / USD / dollars, "$…", "salarios mínimos", "días de salario",
@@ -40,13 +41,16 @@ NUMBER = re.compile(rf"(?<![\w.,-])(?:(?:more|less|fewer) than |at least |up to 
                     rf"(?:{_DIGITS}|{_WORD_NUMBER}){_MAGNITUDE}{_PERCENT}?(?![\w]|[-/.]\d|\.$)", re.IGNORECASE)
 _LABEL_BEFORE = re.compile(r"(art[íi]culos?|articles?|art\.|arts\.|fracci[óo]n|section|secci[óo]n|"
                            r"cap[íi]tulo|chapter|numeral|apartado|inciso|page|p[áa]gina|p\.|no\.|"
-                           r"número|number|footnote|nota|indicator|indicador)\s*$", re.IGNORECASE)
+                           r"número|number|footnote|nota|indicator|indicador|figure|figura|table|tabla|cuadro|gr[áa]fic[ao]|graph|"
+                           r"chart|annex|anexo|box|recuadro)\s*$", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w.,])(1[89]\d\d|20\d\d)(?![\w.,]\d)")
 _MONTHS = ("enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
            "diciembre|january|february|march|april|may|june|july|august|september|october|november|december")
+_YEAR_RANGE = (r"\b(?:between|from|entre|de|desde|del)\s+(?:1[89]|20)\d\d\s+(?:and|to|until|y|a|al|hasta)\s+(?:1[89]|20)\d\d\b|"
+               r"(?<![\w.,])(?:1[89]|20)\d\d\s?[–-]\s?(?:1[89]|20)\d\d(?![\w.,]\d)")  # "between 2014 and 2018", "2015–2020"
 DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:de\s+)?(?:{_MONTHS})(?:\s+(?:de(?:l)?\s+)?(?:1[89]|20)\d\d)?|"
                   rf"(?:{_MONTHS})\s+\d{{1,2}}(?:,\s*(?:1[89]|20)\d\d)?|(?:{_MONTHS})\s+(?:de(?:l)?\s+)?"
-                  rf"(?:1[89]|20)\d\d)\b|(?<![\w.,])(?:1[89]\d\d|20\d\d)(?![\w.,]\d)", re.IGNORECASE)
+                  rf"(?:1[89]|20)\d\d)\b|{_YEAR_RANGE}|(?<![\w.,])(?:1[89]\d\d|20\d\d)(?![\w.,]\d)", re.IGNORECASE)
 _CURRENCY = (r"(?:mexican\s+)?pesos(?:\s+mexicanos)?|mxn|usd|us\s?dollars|dollars|d[óo]lares|euros?|"
              r"(?:d[íi]as\s+de\s+)?salarios?(?:\s+m[íi]nimos?)?(?:\s+generales?)?(?:\s+vigentes?)?|"
              r"d[íi]as\s+de\s+salario(?:\s+m[íi]nimo)?|veces\s+(?:el\s+valor\s+(?:diario\s+)?de\s+)?"
@@ -123,6 +127,7 @@ def _with_unit(sentence: str, start: int, end: int, words: int = 2) -> int:
 def quantities(sentence: str, question: str = "") -> list[Found]:
     """Numbers with their units that the question does not hold (module docstring)."""
     asked = _numbers_of(question)
+    amounts = [m.span() for m in MONEY.finditer(sentence)]
     out: list[Found] = []
     for match in NUMBER.finditer(sentence):
         text = match.group(0)
@@ -130,8 +135,12 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             continue  # the "10" of "4 in every 10"
         bare = fold(text).split()[-1]
         before = sentence[max(0, match.start() - 14): match.start()]
-        if _YEAR.fullmatch(text.strip()) or _LABEL_BEFORE.search(before) or re.search(r"[\w]-?$", before):
-            continue
+        if _YEAR.fullmatch(bare) or _LABEL_BEFORE.search(before) or re.search(r"[\w]-?$", before):
+            continue  # a year ("up to 2021"), a label's number ("Figure 2"), part of a code
+        if enumerator(sentence, match.start(), match.end()) or DATE.match(sentence, match.start()):
+            continue  # a list item's number ("5. El Gobierno …"), a day of a date
+        if any(a <= match.start() < b for a, b in amounts):
+            continue  # part of an amount of money ("multa de cien a quinientos días de salario")
         if bare in ("one", "uno", "una", "once", "half") and not re.match(
                 r"\s+(vez|time|year|month|day|week|a[ñn]o|mes|d[íi]a|semana|quarter|trimestre)", sentence[match.end():]):
             continue
@@ -144,6 +153,11 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             end = match.end() if re.search(r"%|cent|ciento$", text) else _with_unit(sentence, match.start(), match.end())
         out.append(Found(match.start(), end, sentence[match.start(): end]))
     return out
+
+
+def enumerator(sentence: str, start: int, end: int) -> bool:
+    """The number that opens a list item or a numbered paragraph ("5. El Gobierno …", "2) …")."""
+    return not sentence[:start].strip(" \t\n•-(") and re.match(r"\s*[.)]\s", sentence[end:]) is not None
 
 
 def _regex_spans(pattern: re.Pattern[str], sentence: str, question: str) -> list[Found]:
@@ -159,7 +173,8 @@ def _regex_spans(pattern: re.Pattern[str], sentence: str, question: str) -> list
 
 
 _INSTRUMENT = re.compile(r"\b(?:Ley|Leyes|Law|Laws|Constituci[óo]n|Constitution|C[óo]digo|Code|Reglamento|"
-                         r"Regulations?|Decreto|Decree|Act|Norma|Article|Art[íi]culo)\b")
+                         r"Regulations?|Decreto|Decree|Act|Norma|Article|Art[íi]culo|Fracci[óo]n|Cap[íi]tulo|"
+                         r"Chapter|T[íi]tulo|Apartado|Inciso|Numeral|P[áa]rrafo|Transitorios?)\b")
 _LIST_MARK = re.compile(r"(?:^|\s)(?:[IVXLC]+|\d{1,2}|[a-z])[.)]\s*$")
 
 

@@ -18,7 +18,8 @@ it (so the judge can leave them out of the question's subject). General rules, i
 9. description — everything else ("what does … say", "what kind of …").
 A typed cue anywhere wins over a yes/no opening ("Is there support …, and who runs it?").
 A quantity question also says what it measures (``MEASURES``): a share ("what percentage"),
-a frequency ("how often"), a duration ("how long", "plazo") or a count ("how many").
+a frequency ("how often"), a duration ("how long", "plazo") or a count ("how many"); a count
+or share question also names what it counts (``counted_noun``: "how many officers").
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _MONEY_WORDS = (r"cost|costs|price|fee|fees|fine|fines|pesos?|mxn|usd|dollars?|m
 _ORG_HEADS = (r"ministry|ministries|secretariat|agency|agencies|institution|institute|body|bodies|"
               r"authority|office|unit|organi[sz]ation|council|commission|committee|department|"
               r"forum|police|prosecutor'?s?|court|government|entity responsible|"
-              r"dependencia|secretaria|instituto|institucion|organismo|autoridad|oficina|unidad|"
+              r"undersecretariat|mechanism|dependencia|(sub)?secretaria|instancia|instituto|institucion|organismo|autoridad|oficina|unidad|"
               r"consejo|comision|comite|foro|policia|fiscalia|tribunal")
 _PLACE_HEADS = (r"states|cities|countries|municipalities|boroughs|alcaldias|places|regions|"
                 r"entidades|estados|ciudades|paises|municipios|lugares|regiones|where|donde")
@@ -48,7 +49,8 @@ _PLACE_HEADS = (r"states|cities|countries|municipalities|boroughs|alcaldias|plac
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("law_article", re.compile(
         r"\b(which|what) (article|provision|section of the (law|constitution))|"
-        r"\b(que|cual|cuales) (articulo|precepto|disposicion)|\bwhat articles?\b|\ben que articulo")),
+        r"\b(que|cual|cuales) (articulo|precepto|disposicion)|\bwhat articles?\b|\ben que articulo|"
+        r"^(where|donde|en donde)\b(?=.*\b(ley|law|constitucion|constitution|codigo|code|reglamento|regulation)\b)")),
     ("money", re.compile(
         rf"\b(how much|how many pesos|what (is|was) the total|what (is the )?(maximum |minimum )?(amount|fine|fee|price|cost)|"
         rf"cuanto|cuanta|de cuanto|que (multa|monto|cantidad de dinero|sancion))\b.*\b({_MONEY_WORDS})\b|"
@@ -58,12 +60,15 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(how many|how long|how often|how much|what (share|percentage|proportion|part|fraction|slice|"
         r"rate|number|annual interest rate|interest rate)|(what|which) (is the )?(number|total) of|"
         r"cuantos|cuantas|cuanto tiempo|cuanto|cuanta|que (parte|porcentaje|proporcion|tasa|numero)|"
-        r"con que (frecuencia|periodicidad)|cada cuanto|en cuantos|de cuantos|how frequently|que plazo|cual es el plazo)\b|"
+        r"con que (frecuencia|periodicidad)|cada cuanto|en cuantos|de cuantos|how frequently|que plazo|cual es el plazo|"
+        r"how (quickly|soon|fast|far|old)|within what (time|period|distance|deadline)|(what|which) (distance|ages?)|"
+        r"a que distancia|que (distancia|edad|edades)|en cuanto tiempo|en que plazo|(is there|hay) (a |an |un )?"
+        r"(time limit|deadline|plazo|limite de tiempo))\b|"
         r"\bwhat (is|was|are|were) [\w' -]{0,50}?\b(balance|population|number|total|rate|share|percentage|"
         r"longest|shortest|maximum|minimum|size|proportion|period|deadline|term)\b")),
     ("date", re.compile(
-        r"\b(when|what year|which year|in what year|since when|what date|which date|what day|"
-        r"cuando|desde cuando|en que ano|que ano|que dia|en que fecha|que fecha|hasta cuando)\b")),
+        r"\b(when|what years?|which years?|in what year|since when|what date|which date|what day|during which years|"
+        r"cuando|desde cuando|en que anos?|que anos?|que dia|en que fecha|que fecha|hasta cuando|durante que anos)\b")),
     ("person_org", re.compile(
         rf"^(who|quien|quienes)\b|\b(and|y) (who|quien)\b|\bwho (is|are|runs|leads|heads|was|handles|"
         rf"deals|coordinates|investigates)\b|\b(which|what|que|cual|cuales)( \w+){{0,2}} ({_ORG_HEADS})\b|"
@@ -86,7 +91,8 @@ MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"porcentaje|por ciento|proporcion|que parte|tasa)\b")),
     ("frequency", re.compile(r"\b(how often|how frequently|how many times|con que (frecuencia|periodicidad)|"
                              r"cada cuanto|cuantas veces)\b")),
-    ("duration", re.compile(r"\b(how long|cuanto tiempo|plazo|deadline|time limit|durante cuanto|validity|vigencia|"
+    ("duration", re.compile(r"\b(how long|how (quickly|soon|fast)|cuanto tiempo|plazo|deadline|time limit|durante cuanto|"
+                            r"validity|vigencia|within what (time|period)|"
                             r"how many (days|weeks|months|years|hours)|cuant[oa]s (dias|semanas|meses|anos|horas)|"
                             r"within what (time|period)|(longest|shortest|maximum|minimum) (period|term|time|stay))\b")),
     ("count", re.compile(r"\b(how many|cuant[oa]s|number of|numero de)\b")),
@@ -115,6 +121,7 @@ class QuestionType:
     comparative: bool = False
     cues: tuple[str, ...] = field(default_factory=tuple)
     measure: str = ""  # quantity questions: "share", "frequency", "duration" or "count" (MEASURES)
+    counted: str = ""  # count and share questions: the noun counted ("how many officers" → "officers")
 
     @property
     def typed(self) -> bool:
@@ -141,9 +148,38 @@ def is_yes_no(form: str) -> bool:
         r"se |incluye|contempla|preve|establece|reconoce|permite|obliga|ofrece|considera)", clause))
 
 
+_COUNTED = re.compile(r"\b(?:how many|cuant[oa]s|number of|numero de|(?:what|which) (?:percentage|share|proportion|part|"
+                      r"fraction) of|que (?:porcentaje|proporcion|parte) de)((?:\s+[a-z][\w'-]*){1,4})")
+_DETERMINERS = frozenset("the los las la el de del of those these all todos todas a an un una".split())
+_PLURAL = re.compile(r"[a-z]+[^s]s|people|children|men|women|personnel|staff|personal")
+
+
+def counted_noun(form: str) -> str:
+    """The noun a count or share question counts, in ``question_form``: the first plural of
+    the four words after the cue ("how many National Migration Institute officers" →
+    "officers"; "cuántas caravanas migrantes" → "caravanas"), else the first word that is not
+    a determiner ("qué porcentaje de la población" → "poblacion"); "" when none."""
+    match = _COUNTED.search(form)
+    if not match:
+        return ""
+    words = [w for w in match.group(1).split() if w not in _DETERMINERS]
+    return next((w for w in words if _PLURAL.fullmatch(w)), words[0] if words else "")
+
+
 def measure_asked(form: str) -> str:
     """What a quantity question (in ``question_form``) measures, "" when it does not say."""
     return next((name for name, pattern in MEASURES if pattern.search(form)), "")
+
+
+_SUBORDINATE = re.compile(r"^\W*(when|whenever|once|after|if|cuando|una vez que|despues de que|si|en caso de que)\b[^,]{3,},\s*(?=\S)",
+                          re.IGNORECASE)
+
+
+def main_clause(question: str) -> str:
+    """The question after a leading subordinate clause ("When a notary finds out …, how
+    quickly must they …?" → "how quickly must they …?"); the whole question otherwise."""
+    match = _SUBORDINATE.match(fold(question))
+    return question[match.end():] if match else question
 
 
 def classify(question: str) -> QuestionType:
@@ -151,7 +187,13 @@ def classify(question: str) -> QuestionType:
 
     The cue that stands earliest in the question wins ("Who takes charge when …" asks for a
     body); a question opening with an auxiliary verb stays yes/no unless the typed cue comes
-    after a conjunction ("…, and who runs it?")."""
+    after a conjunction ("…, and who runs it?"). A leading "when …," / "si …," clause is
+    read past when the main clause carries a typed cue or opens a yes/no question."""
+    clause = main_clause(question)
+    if clause != question:
+        kind = classify(clause)
+        if kind.typed or kind.answer_type == "yes_no":
+            return kind
     form = question_form(question)
     comparative = bool(_COMPARATIVE.search(form))
     found = [(match.start(), order, answer_type, match)
@@ -162,8 +204,9 @@ def classify(question: str) -> QuestionType:
         joined = re.match(r"(and|y) ", match.group(0))
         embedded = start > 0 and not joined and not re.search(r"(,|\band|\by)\s*(for |por |\w+ )?$", form[:start])
         if not (embedded and _AUXILIARY.match(form)):
-            return QuestionType(answer_type, comparative, tuple(match.group(0).split()),
-                                measure_asked(form) if answer_type == "quantity" else "")
+            measure = measure_asked(form) if answer_type == "quantity" else ""
+            return QuestionType(answer_type, comparative, tuple(match.group(0).split()), measure,
+                                counted_noun(form) if measure in ("count", "share") else "")
     if is_yes_no(form):
         return QuestionType("yes_no", comparative)
     return QuestionType("description", comparative)
