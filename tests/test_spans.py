@@ -132,3 +132,10 @@ def test_an_amount_of_money_is_not_a_count():
     sentence = "Se impondrá multa de cien a quinientos días de salario mínimo a 3 empresas."
     assert texts(sentence, "quantity") == ["3 empresas"]
     assert texts(sentence, "money") == ["multa de cien a quinientos días de salario mínimo"]
+
+
+def test_un_is_a_number_only_before_a_unit_of_time_or_inside_an_amount():
+    assert texts("Se impondrá multa de cien a un mil días de salario mínimo.", "money") == [
+        "multa de cien a un mil días de salario mínimo"]
+    assert texts("La queja podrá presentarse dentro de un año.", "quantity") == ["un año"]
+    assert texts("Un extranjero podrá solicitar 2 visas.", "quantity") == ["2 visas"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from assistant.text import fold, stopwords
 
-_UNITS_ES = ("uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|"
+_UNITS_ES = ("uno|una|un|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|"
              "dieciseis|diecisiete|dieciocho|diecinueve|veinte|veinti\\w+|treinta|cuarenta|cincuenta|"
              "sesenta|setenta|ochenta|noventa|cien|ciento|(?:dos|tres|cuatro|seis|sete|ocho|nove)cient[oa]s|quinient[oa]s|"
              "mil|mill[oó]n|millones")
@@ -141,7 +141,7 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             continue  # a list item's number ("5. El Gobierno …"), a day of a date
         if any(a <= match.start() < b for a, b in amounts):
             continue  # part of an amount of money ("multa de cien a quinientos días de salario")
-        if bare in ("one", "uno", "una", "once", "half") and not re.match(
+        if bare in ("one", "uno", "una", "un", "once", "half") and not re.match(
                 r"\s+(vez|time|year|month|day|week|a[ñn]o|mes|d[íi]a|semana|quarter|trimestre)", sentence[match.end():]):
             continue
         if _numbers_of(text) & asked:
