@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.judge import unknown_names
+from assistant.answer.unknown import unknown_words
 from assistant.records import Document, DocumentMeta
 from assistant.search.acronyms import Acronyms, abbreviates
 from assistant.search.query import contextualise
@@ -61,8 +61,8 @@ def test_expand_adds_the_name_to_the_query_and_the_judge_knows_the_acronym():
     assert {"consejo", "discriminacion"} <= set(query.tokens) and "Discriminación)" in query.dense_text
     assert "consejo" in query.own_tokens and "Consejo Nacional" in query.naming_text
     sparse = type("Vocabulary", (), {"knows": staticmethod(lambda token: token != "conapred")})()
-    assert unknown_names(sparse, query.text) == ["CONAPRED"]
-    assert unknown_names(sparse, query.text, query.expanded.keys()) == []
+    assert unknown_words(sparse, query.text) == ["CONAPRED"]
+    assert unknown_words(sparse, query.text, query.expanded.keys()) == []
     unchanged = contextualise("What does NATO say?", [])
     assert acronyms.expand(unchanged) is unchanged
     spelled = contextualise("¿Qué hace el CONAPRED?", [])

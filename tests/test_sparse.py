@@ -44,3 +44,15 @@ def test_cognate_coverage_counts_a_word_of_the_other_language():
     assert index.coverage(query, spanish) < 0.5  # only "migrant" is the same token
     assert index.coverage(query, spanish, cognates=True) == 1.0  # and the medic·, atenc· keys
     assert index.coverage(tokenize("hot meals"), spanish, cognates=True) == 0.0
+
+
+def test_together_says_whether_some_chunk_holds_every_token():
+    from assistant.search.sparse import SparseIndex
+
+    index = SparseIndex.build([["refugee", "protection"], ["housing", "fund"], ["proteccion", "civil"]])
+    assert index.together(["refugee", "protection"])
+    assert not index.together(["refugee", "housing"])  # each is used, never in one chunk
+    assert index.together(["civil", "protection"]) is False  # "protection" is a corpus word: no cognate reading
+    spanish = SparseIndex.build([["proteccion", "civil"], ["vivienda"]])
+    assert spanish.together(["civil", "protection"])  # a word the corpus never uses meets its cognate
+    assert not index.together(["nowhere"])

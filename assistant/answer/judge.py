@@ -6,8 +6,8 @@
 - *dense surprise*: how far the best passage's similarity stands above the corpus-wide
   distribution of the question's similarities (a z-score), which works across languages
   where words cannot overlap, and never thresholds raw cosines.
-A question naming something the corpus never mentions is not answered: similarity cannot
-vouch for a place or body the documents lack.
+A question naming something the corpus never mentions (assistant.answer.unknown) is not
+answered: similarity cannot vouch for a place, body or law the documents lack.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from assistant.answer.spans import ARTICLE, comparisons, find_spans, measure_of
 from assistant.answer.types import QuestionType, classify
+from assistant.answer.unknown import UnknownNames
 from assistant.ingest.chunking import is_quotable, sentence_spans
 from assistant.records import Chunk, Document, Verdict
 from assistant.search.query import Hit, Query
@@ -26,22 +27,6 @@ from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
 from assistant.stages import SearchRequest
 from assistant.text import cognate_keys, cognate_match, token_set, tokenize
-
-_NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
-
-
-def unknown_names(sparse: SparseIndex, question: str, known: Set[str] = frozenset()) -> list[str]:
-    """Capitalised words inside the question (names: "Buenos Aires", "France") that occur
-    nowhere in the corpus — except ``known`` ones (acronyms whose names the corpus holds)."""
-    missing = []
-    for word in _NAME.findall(question):
-        if word in known:
-            continue
-        tokens = tokenize(word)
-        if tokens and not any(sparse.knows(t) for t in tokens):
-            missing.append(word)
-    return missing
-
 
 class EvidenceJudge:
     """Answer when coverage or dense surprise passes its threshold (module docstring)."""
@@ -52,6 +37,7 @@ class EvidenceJudge:
         self.chunks = chunks
         self.settings = settings
         self.languages = {d.id: d.meta.language[:2] for d in (documents or {}).values()}
+        self.unknown = UnknownNames(sparse, documents or {})
 
     def signals(self, query: Query, hits: list[Hit], min_z: float, candidates: list[Hit] = ()) -> tuple[float, float]:
         """Coverage / min_coverage and best z / min_z over the top passages of both orders
@@ -77,7 +63,7 @@ class EvidenceJudge:
               candidates: list[Hit] = ()) -> Verdict:
         if not hits:
             return Verdict(outcome="not_in_documents", reason="no passage matched the question")
-        missing = unknown_names(self.sparse, query.text, query.expanded.keys())
+        missing = self.unknown(query.text, query.expanded.keys())
         if missing:
             return Verdict(outcome="not_in_documents",
                            reason=f"the documents never mention {', '.join(missing)}")

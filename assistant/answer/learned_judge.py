@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.judge import (EvidenceJudge, Finding, TypedJudge, best_answer, detail_of, partly, unknown_names,
-                                    with_span)
+from assistant.answer.judge import (EvidenceJudge, Finding, TypedJudge, best_answer, detail_of, partly, with_span)
 from assistant.answer.types import QuestionType, classify
 from assistant.records import LEGAL_KINDS, Verdict
 from assistant.search.learned import RankerModel
@@ -69,7 +68,7 @@ class JudgeSignals:
         kind = classify(query.text)
         coverage, z = self.evidence.signals(query, hits, self.typed.settings.min_z(request.backend), candidates)
         findings = self.typed.read(query, hits, kind)
-        missing = unknown_names(self.evidence.sparse, query.text, query.expanded.keys())
+        missing = self.evidence.unknown(query.text, query.expanded.keys())
         subject = max((f.coverage for f in findings), default=0.0)
         answering = [f for f in findings if f.spans]
         answer = max((f.coverage for f in answering), default=0.0) if kind.typed else 1.0

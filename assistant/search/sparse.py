@@ -7,12 +7,12 @@ stages for idf weights and coverage, the build for a new index written to a fold
 from __future__ import annotations
 
 import math
-from collections.abc import Set
+from collections.abc import Iterable, Set
 from pathlib import Path
 
 import numpy as np
 
-from assistant.text import cognate_keys, cognate_match
+from assistant.text import cognate, cognate_keys, cognate_match
 
 EMPTY_TOKEN = "<empty>"  # bm25s cannot index an empty document
 
@@ -27,6 +27,8 @@ class SparseIndex:
         frequencies = np.diff(indptr)
         self.num_docs = max(1, int(engine.scores["num_docs"]))
         self.df = {token: int(frequencies[i]) for token, i in vocabulary.items() if i < len(frequencies)}
+        self._vocabulary = vocabulary
+        self._variants: dict[str, list[str]] | None = None  # cognate key → corpus tokens (built on first use)
 
     # -- files ---------------------------------------------------------------------------
     @classmethod
@@ -79,3 +81,29 @@ class SparseIndex:
         words = frozenset(passage)
         keys = cognate_keys(words) if cognates else frozenset()
         return sum(self.idf(t) for t in unique if cognate_match(t, words, keys)) / total
+
+    def together(self, tokens: Iterable[str], cognates: bool = True) -> bool:
+        """Some chunk holds every token — or, with ``cognates``, for a token the corpus never
+        uses, a corpus word sharing its cognate key (``text.cognate``: "protection" / "protección")."""
+        common: np.ndarray | None = None
+        for token in dict.fromkeys(tokens):
+            rows = self._postings(token, cognates)
+            common = rows if common is None else np.intersect1d(common, rows, assume_unique=True)
+            if not len(common):
+                return False
+        return common is not None
+
+    def _postings(self, token: str, cognates: bool) -> np.ndarray:
+        """The chunks holding ``token`` (or one of its cognate variants), sorted and unique."""
+        variants = {token}
+        if cognates and len(token) >= 5 and token not in self._vocabulary:
+            if self._variants is None:
+                self._variants = {}
+                for word in self._vocabulary:
+                    if len(word) >= 5:
+                        self._variants.setdefault(cognate(word), []).append(word)
+            variants.update(self._variants.get(cognate(token), []))
+        indptr, indices = self._engine.scores["indptr"], self._engine.scores["indices"]
+        rows = [np.asarray(indices[indptr[i]: indptr[i + 1]]) for i in
+                (self._vocabulary[v] for v in variants if v in self._vocabulary)]
+        return np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
