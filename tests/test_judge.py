@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.judge import SubjectTerms, TypedJudge, subject_phrase
+from assistant.answer.judge import SubjectTerms, TypedJudge, by_subject, subject_phrase
 from assistant.records import Verdict
 from assistant.search.query import Hit, contextualise
 from assistant.settings import Settings
 from assistant.stages import SearchRequest
-from assistant.text import cognate
+from assistant.text import cognate, tokenize
 from tests.tiny import tiny_assistant, tiny_index
 
 REQUEST = SearchRequest(k=4, mode="bm25", backend="fake")
@@ -169,3 +169,10 @@ def test_spans_of_the_measure_asked_come_first():
     assert by_measure(spans, text, "duration") == [duration, count, share]
     assert by_measure(spans, text, "count") == spans and by_measure(spans, text, "") == spans
     assert by_measure(spans, text, "frequency") == spans  # none of that measure: the order stays
+
+
+def test_a_who_question_prefers_a_body_s_name_to_a_place():
+    text = "In Mexico City, SIBISO chairs the Commission on Interculturality."
+    subject = SubjectTerms(tiny_index().sparse, tokenize("Who chairs the commission in the city?"))
+    city, sibiso = (text.index("Mexico City"), text.index("Mexico City") + 11), (text.index("SIBISO"), text.index("SIBISO") + 6)
+    assert by_subject([city, sibiso], text, subject, 0, len(text), body=True)[0] == sibiso

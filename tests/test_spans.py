@@ -139,3 +139,16 @@ def test_un_is_a_number_only_before_a_unit_of_time_or_inside_an_amount():
         "multa de cien a un mil días de salario mínimo"]
     assert texts("La queja podrá presentarse dentro de un año.", "quantity") == ["un año"]
     assert texts("Un extranjero podrá solicitar 2 visas.", "quantity") == ["2 visas"]
+
+
+def test_a_range_is_one_span_with_its_unit():
+    assert texts("Meant for young people aged 18 to 29 years, including migrants.", "quantity") == ["18 to 29 years"]
+    assert texts("Estará integrada por no menos de diez ni más de veinte personas.", "quantity") == [
+        "menos de diez ni más de veinte personas"]
+    assert texts("Between 14% and 20% were women.", "quantity") == ["14%", "20%"]  # two shares, not a range
+    assert texts("De 2019 a 2021 hubo 5 casos.", "quantity") == ["5 casos"]  # years are no range of figures
+
+
+def test_since_belongs_to_a_year_and_a_publication_reference_is_no_name():
+    assert texts("Since 2017, Mexico City has been a sanctuary city.", "date") == ["Since 2017"]
+    assert texts("Párrafo reformado DOF 19-05-2017 por la Secretaría de Salud.", "person_org") == ["Secretaría de Salud"]

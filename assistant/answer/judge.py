@@ -169,7 +169,8 @@ class TypedJudge:
                 window = context | words[i] | (words[i - 1] if i else set()) | (words[i + 1] if i + 1 < len(words) else set())
                 matched = subject.covered(window)
                 found = list(answer_spans(document, start, end, kind, query.text))
-                found = by_subject(found, document.text, subject, start, end) if len(found) > 1 else found
+                found = by_subject(found, document.text, subject, start, end,
+                                   kind.answer_type == "person_org") if len(found) > 1 else found
                 found = by_measure(found, document.text, kind.measure)
                 own = subject.share(subject.covered(words[i]), words[i])
                 names_counted = not counted or cognate_match(counted[0], frozenset(window), cognate_keys(window))
@@ -191,17 +192,21 @@ class TypedJudge:
 
 
 def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,
-               start: int, end: int) -> list[tuple[int, int]]:
+               start: int, end: int, body: bool = False) -> list[tuple[int, int]]:
     """Best answer span first: one whose own words name a subject term ("86 embassies"), then
-    the one nearest the sentence's rarest subject word ("Venezuela (14%)"), then a body's name."""
+    the one nearest the sentence's rarest subject word ("Venezuela (14%)"), then a body's name.
+    With ``body`` (a "who / which agency" question) a body's name comes first: an acronym or
+    a name of two words or more with a head such as "Ministry" or "Comisión"."""
     anchors = [(subject.weights.get(t, 0.0), m.start() + start) for m in re.finditer(r"\w+", text[start:end])
                for t in tokenize(m.group(0)) if t in subject.weights]
     anchor = max(anchors)[1] if anchors else start
 
-    def key(span: tuple[int, int]) -> tuple[bool, int, bool]:
+    def key(span: tuple[int, int]) -> tuple[bool, bool, int, bool]:
         words = text[span[0]: span[1]]
-        return (not subject.covered(token_set(words)), min(abs(span[0] - anchor), abs(span[1] - anchor)),
-                not _ORG_HEAD.search(words))
+        named_body = re.fullmatch(r"[A-Z]{2,}[a-z]?", words) is not None or (
+            _ORG_HEAD.search(words) is not None and len(words.split()) >= 2)
+        return (body and not named_body, not subject.covered(token_set(words)),
+                min(abs(span[0] - anchor), abs(span[1] - anchor)), not _ORG_HEAD.search(words))
     return sorted(found, key=key)
 
 

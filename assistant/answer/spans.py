@@ -50,7 +50,7 @@ _YEAR_RANGE = (r"\b(?:between|from|entre|de|desde|del)\s+(?:1[89]|20)\d\d\s+(?:a
                r"(?<![\w.,])(?:1[89]|20)\d\d\s?[–-]\s?(?:1[89]|20)\d\d(?![\w.,]\d)")  # "between 2014 and 2018", "2015–2020"
 DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:de\s+)?(?:{_MONTHS})(?:\s+(?:de(?:l)?\s+)?(?:1[89]|20)\d\d)?|"
                   rf"(?:{_MONTHS})\s+\d{{1,2}}(?:,\s*(?:1[89]|20)\d\d)?|(?:{_MONTHS})\s+(?:de(?:l)?\s+)?"
-                  rf"(?:1[89]|20)\d\d)\b|{_YEAR_RANGE}|(?<![\w.,])(?:1[89]\d\d|20\d\d)(?![\w.,]\d)", re.IGNORECASE)
+                  rf"(?:1[89]|20)\d\d)\b|{_YEAR_RANGE}|(?<![\w.,])(?:(?:since|desde|until|hasta)\s+)?(?:1[89]\d\d|20\d\d)(?![\w.,]\d)", re.IGNORECASE)
 _CURRENCY = (r"(?:mexican\s+)?pesos(?:\s+mexicanos)?|mxn|usd|us\s?dollars|dollars|d[óo]lares|euros?|"
              r"(?:d[íi]as\s+de\s+)?salarios?(?:\s+m[íi]nimos?)?(?:\s+generales?)?(?:\s+vigentes?)?|"
              r"d[íi]as\s+de\s+salario(?:\s+m[íi]nimo)?|veces\s+(?:el\s+valor\s+(?:diario\s+)?de\s+)?"
@@ -68,6 +68,8 @@ NAME = re.compile(rf"{_CAP}(?:\s+(?:{_CONNECT}\s+){{0,2}}{_CAP})*(?:\s+\([A-Z][\
 _UNIT_SKIP = frozenset({"per", "por", "de", "a", "al"})
 _PROPORTION = re.compile(rf"\s+(?:in|out of|of every|in every|de cada|en cada)\s+(?:{_DIGITS}|{_WORD_NUMBER})(?![\w])",
                          re.IGNORECASE)  # "4 in every 10", "3 de cada 10"
+_RANGE = re.compile(rf"\s*(?:to|a|and|y|-|–|ni m[aá]s de|nor more than)\s*(?:{_DIGITS}|{_WORD_NUMBER})(?![\w])",
+                    re.IGNORECASE)  # "18 to 29", "de diez a veinte", "no menos de diez ni más de veinte"
 _SHARE = re.compile(r"%|per\s*cent|percent|por\s+ciento|\b(?:in|out of|of every|in every|de cada|en cada)\s+\S",
                     re.IGNORECASE)
 _FREQUENCY = re.compile(r"\b(?:vez|veces|times?|once|twice)\b", re.IGNORECASE)
@@ -146,13 +148,25 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             continue
         if _numbers_of(text) & asked:
             continue
-        proportion = _PROPORTION.match(sentence, match.end())
+        proportion = _PROPORTION.match(sentence, match.end()) or _range_after(sentence, match)
         if proportion:
-            end = proportion.end()
+            end = proportion.end() if _PROPORTION.match(sentence, match.end()) else \
+                _with_unit(sentence, match.start(), proportion.end())
         else:
             end = match.end() if re.search(r"%|cent|ciento$", text) else _with_unit(sentence, match.start(), match.end())
         out.append(Found(match.start(), end, sentence[match.start(): end]))
     return out
+
+
+def _range_after(sentence: str, match: re.Match[str]) -> re.Match[str] | None:
+    """The second bound of a range after a bare number ("18 to 29 years"): not after a
+    number that already has a unit or a percent sign, and never a year."""
+    if re.search(r"%|cent|ciento$", match.group(0)):
+        return None
+    second = _RANGE.match(sentence, match.end())
+    if second is None or _YEAR.search(second.group(0)):
+        return None
+    return second
 
 
 def enumerator(sentence: str, start: int, end: int) -> bool:
@@ -182,7 +196,8 @@ def names(sentence: str, question: str) -> list[Found]:
     """Capitalised names and acronyms the question does not already contain — never a legal
     instrument's title ("Ley General de Salud" names a law, not a body or a place), nor the
     gloss in parentheses after a name ("Mexican Commission for Refugee Assistance (Comisión
-    Mexicana de Ayuda a Refugiados, COMAR)" gives the first and the acronym)."""
+    Mexicana de Ayuda a Refugiados, COMAR)" gives the first and the acronym), nor a
+    publication reference ("DOF 19-05-2017")."""
     asked = set(re.findall(r"\w+", fold(question)))
     out = []
     for match in NAME.finditer(sentence):
@@ -197,8 +212,9 @@ def names(sentence: str, question: str) -> list[Found]:
         single = len(words) <= 1 and not re.fullmatch(r"[A-Z]{2,}[a-z]?", text)
         numeral = re.fullmatch(r"[IVXLCDM]+", text) is not None  # a fracción's number, not an acronym
         gloss = bool(out) and re.fullmatch(r"\s*\(\s*", sentence[out[-1].end: begin]) is not None
+        reference = re.match(r"\s+\d{1,2}[-/]\d{1,2}[-/]\d{4}", sentence[match.end():]) is not None  # "DOF 19-05-2017"
         if (not words or all(w in asked for w in words) or (single and at_start) or numeral
-                or _INSTRUMENT.search(text) or gloss):
+                or _INSTRUMENT.search(text) or gloss or reference):
             continue
         out.append(Found(begin, match.end(), text))
     return out
