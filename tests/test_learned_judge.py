@@ -69,6 +69,7 @@ def test_counted_named_says_whether_the_answer_sentence_names_what_is_counted():
     assert counted("How many shelters did the city open in 2019?") == 1.0
     assert counted("How many beds did the city open in 2019?") == 0.0  # "12 shelters" counts something else
     assert counted("When did the city open shelters?") == 1.0  # not a count question: nothing to name
+    assert counted("¿Cuántas camas abrió la ciudad en 2019?") == 1.0  # English text: words cannot be matched
 
 
 def test_an_answer_of_the_asked_type_is_answered_with_its_span():

@@ -143,3 +143,14 @@ def test_a_leading_when_or_if_clause_is_read_past(expected, measure, question):
 ])
 def test_count_and_share_questions_name_what_they_count(counted, question):
     assert classify(question).counted == counted
+
+
+@pytest.mark.parametrize("expected,question", [
+    ("description", "What are a worker's obligations when renting a home through the housing fund?"),
+    ("description", "¿Qué obligaciones tiene el trabajador cuando renta una vivienda?"),
+    ("person_org", "Who decides when a migrant is detained?"),
+    ("date", "When was the housing law published?"),
+    ("date", "¿Y cuándo se creó el consejo?"),
+])
+def test_when_inside_a_clause_joins_clauses_and_does_not_ask_for_a_date(expected, question):
+    assert classify(question).answer_type == expected

@@ -105,7 +105,7 @@ class Finding:
     spans: tuple[tuple[int, int], ...] = ()  # document offsets of answer spans
     matched: frozenset[str] = frozenset()
     own: float = 0.0  # subject coverage of the sentence alone (picks the answer sentence)
-    counted: bool = True  # the sentence ± neighbours name what a "how many …" question counts
+    counted: bool = True  # the sentence ± neighbours name what "how many …" counts (true across languages)
 
 
 class SubjectTerms:
@@ -173,7 +173,8 @@ class TypedJudge:
                                    kind.answer_type == "person_org") if len(found) > 1 else found
                 found = by_measure(found, document.text, kind.measure)
                 own = subject.share(subject.covered(words[i]), words[i])
-                names_counted = not counted or cognate_match(counted[0], frozenset(window), cognate_keys(window))
+                names_counted = (not counted or self.evidence.languages.get(document.id, query.language) != query.language
+                                 or cognate_match(counted[0], frozenset(window), cognate_keys(window)))
                 findings.append(Finding(rank, document.id, start, end, subject.share(matched, window),
                                         tuple(found), matched, own, names_counted))
         return findings

@@ -9,7 +9,8 @@ it (so the judge can leave them out of the question's subject). General rules, i
 3. quantity — "how many / how long / how often / what share / percentage / rate",
    "cuántos / cuánto tiempo / qué porcentaje / con qué frecuencia …" (and "how much" without
    a money word);
-4. date — "when / what year / since when / what day", "cuándo / en qué año / qué día";
+4. date — "when / what year / since when / what day", "cuándo / en qué año / qué día" ("when"
+   / "cuando" opening the question or joined by "and"; inside a clause it only joins clauses);
 5. person_org — "who", "which ministry / agency / body …", "qué dependencia / instituto …";
 6. place — "where", "in which states / cities", "dónde", "en qué entidades …";
 7. list — "which laws / services / programmes …" (a plural head), "qué leyes", "cuáles son";
@@ -67,8 +68,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bwhat (is|was|are|were) [\w' -]{0,50}?\b(balance|population|number|total|rate|share|percentage|"
         r"longest|shortest|maximum|minimum|size|proportion|period|deadline|term)\b")),
     ("date", re.compile(
-        r"\b(when|what years?|which years?|in what year|since when|what date|which date|what day|during which years|"
-        r"cuando|desde cuando|en que anos?|que anos?|que dia|en que fecha|que fecha|hasta cuando|durante que anos)\b")),
+        r"(^|\b(and|or|y|o|but|pero) )(when|cuando)\b|"  # "when …" asks; "what happens when …" joins clauses
+        r"\b(what years?|which years?|in what year|since when|until when|what date|which date|what day|during which years|"
+        r"desde cuando|en que anos?|que anos?|que dia|en que fecha|que fecha|hasta cuando|durante que anos)\b")),
     ("person_org", re.compile(
         rf"^(who|quien|quienes)\b|\b(and|y) (who|quien)\b|\bwho (is|are|runs|leads|heads|was|handles|"
         rf"deals|coordinates|investigates)\b|\b(which|what|que|cual|cuales)( \w+){{0,2}} ({_ORG_HEADS})\b|"

@@ -45,6 +45,7 @@ def unknown_words(sparse: SparseIndex, question: str, known: Set[str] = frozense
     nowhere in the corpus — except ``known`` ones (acronyms whose names the corpus holds)."""
     missing = []
     for word in _NAME.findall(question):
+        word = re.sub(r"['’]s$", "", word)  # "CONAPRED's" is CONAPRED
         if word in known:
             continue
         tokens = tokenize(word)
