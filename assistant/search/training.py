@@ -77,12 +77,16 @@ def collect(assistant, questions, pool: int) -> list[Group]:
     return groups
 
 
+HELD_OUT = ("test.jsonl", "test2.jsonl")  # eval/: reported, never trained or tuned on
+
+
 def training_files(files: list[Path] | None) -> list[Path]:
     """The training test sets to read (DEFAULT_TRAINING when none are given); ValueError for
     the held-out split, which nothing is ever trained on."""
     chosen = [Path(f) for f in (files or DEFAULT_TRAINING)]
-    if any(f.name == "test.jsonl" for f in chosen):
-        raise ValueError("eval/test.jsonl is the held-out split: never train on it")
+    held = [f.name for f in chosen if f.name in HELD_OUT]
+    if held:
+        raise ValueError(f"{', '.join(held)} is the held-out split ({', '.join(HELD_OUT)}): never train on it")
     return chosen
 
 
