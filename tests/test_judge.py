@@ -176,3 +176,13 @@ def test_a_who_question_prefers_a_body_s_name_to_a_place():
     subject = SubjectTerms(tiny_index().sparse, tokenize("Who chairs the commission in the city?"))
     city, sibiso = (text.index("Mexico City"), text.index("Mexico City") + 11), (text.index("SIBISO"), text.index("SIBISO") + 6)
     assert by_subject([city, sibiso], text, subject, 0, len(text), body=True)[0] == sibiso
+
+
+def test_a_person_question_takes_only_a_rare_name_without_a_body_s_head_word():
+    index = tiny_index()
+    settings = Settings(embedder="fake", person_name_max_passages=0, _env_file=None)  # the tiny corpus is tiny
+    judge = TypedJudge(index.sparse, index.chunks, index.documents, settings)
+    assert judge.person_like("Ana Pérez Gómez")  # words no passage uses
+    assert not judge.person_like("Mexico City")  # a place the corpus speaks of
+    assert not judge.person_like("Ministry of Health")
+    assert not judge.person_like("SIBISO")

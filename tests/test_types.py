@@ -154,3 +154,15 @@ def test_count_and_share_questions_name_what_they_count(counted, question):
 ])
 def test_when_inside_a_clause_joins_clauses_and_does_not_ask_for_a_date(expected, question):
     assert classify(question).answer_type == expected
+
+
+@pytest.mark.parametrize("person,question", [
+    (True, "What is the name of the current head of the housing institute?"),
+    (True, "Who is the current president of the city's human rights commission?"),
+    (True, "¿Quién es la titular de la Secretaría de las Mujeres?"),
+    (False, "Who runs the shelters?"),
+    (False, "Which body chairs the commission?"),
+    (False, "How many heads of office sit on the council?"),
+])
+def test_who_holds_a_post_asks_for_a_person(person, question):
+    assert classify(question).person is person

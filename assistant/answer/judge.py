@@ -169,6 +169,7 @@ class TypedJudge:
                 window = context | words[i] | (words[i - 1] if i else set()) | (words[i + 1] if i + 1 < len(words) else set())
                 matched = subject.covered(window)
                 found = list(answer_spans(document, start, end, kind, query.text))
+                found = [f for f in found if self.person_like(document.text[f[0]:f[1]])] if kind.person else found
                 found = by_subject(found, document.text, subject, start, end,
                                    kind.answer_type == "person_org") if len(found) > 1 else found
                 found = by_measure(found, document.text, kind.measure)
@@ -178,6 +179,14 @@ class TypedJudge:
                 findings.append(Finding(rank, document.id, start, end, subject.share(matched, window),
                                         tuple(found), matched, own, names_counted))
         return findings
+
+    def person_like(self, name: str) -> bool:
+        """A span that can be a person's name: two to four words, no body's head word
+        ("Ministry", "Comisión"), no acronym, and only words the corpus rarely uses
+        (Settings.person_name_max_passages) — "Mexico City" is a place, not a head of office."""
+        words = name.split()
+        return (2 <= len(words) <= 4 and not _ORG_HEAD.search(name) and not re.search(r"\b[A-Z]{2,}\b", name)
+                and all(self.sparse.frequency(t) <= self.settings.person_name_max_passages for t in tokenize(name)))
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - one judge per loaded index, one entry per chunk
     def sentences(self, position: int) -> tuple[frozenset[str], list[tuple[int, int]], list[frozenset[str]], list[bool]]:

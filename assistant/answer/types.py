@@ -124,6 +124,7 @@ class QuestionType:
     cues: tuple[str, ...] = field(default_factory=tuple)
     measure: str = ""  # quantity questions: "share", "frequency", "duration" or "count" (MEASURES)
     counted: str = ""  # count and share questions: the noun counted ("how many officers" → "officers")
+    person: bool = False  # person_org questions asking for a person ("who is the head of …"), not a body
 
     @property
     def typed(self) -> bool:
@@ -148,6 +149,19 @@ def is_yes_no(form: str) -> bool:
     return not english and not _INTERROGATIVE_ES.match(clause) and bool(re.match(
         r"^(y )?(cuenta|cuentan|existe|existen|hay|tiene|tienen|puede|pueden|debe|deben|es|son|esta|estan|"
         r"se |incluye|contempla|preve|establece|reconoce|permite|obliga|ofrece|considera)", clause))
+
+
+_PERSON = re.compile(
+    r"\b(who is|who was|who are|quien es|quien fue|quienes son)\b.*\b(head|president|director|chair|chairperson|"
+    r"minister|mayor|secretary|titular|presidente|presidenta|directora?|jefe|jefa|secretari[oa]|alcaldesa|alcalde|"
+    r"coordinadora?|comisionad[oa])\b|\bname of the (current )?(head|director|president|minister|mayor|chair)\b|"
+    r"\bnombre del? (la )?(actual )?(titular|directora?|presidenta?|jefe|jefa)\b")
+
+
+def asks_for_person(form: str) -> bool:
+    """A question (``question_form``) asking who holds a post ("who is the current head of …",
+    "nombre del titular"): its answer is a person's name, not a body's."""
+    return _PERSON.search(form) is not None
 
 
 _COUNTED = re.compile(r"\b(?:how many|cuant[oa]s|number of|numero de|(?:what|which) (?:percentage|share|proportion|part|"
@@ -208,7 +222,8 @@ def classify(question: str) -> QuestionType:
         if not (embedded and _AUXILIARY.match(form)):
             measure = measure_asked(form) if answer_type == "quantity" else ""
             return QuestionType(answer_type, comparative, tuple(match.group(0).split()), measure,
-                                counted_noun(form) if measure in ("count", "share") else "")
+                                counted_noun(form) if measure in ("count", "share") else "",
+                                answer_type == "person_org" and asks_for_person(form))
     if is_yes_no(form):
         return QuestionType("yes_no", comparative)
     return QuestionType("description", comparative)
