@@ -163,6 +163,24 @@ def test_questions_the_documents_do_not_answer_are_refused(real_assistant, quest
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("question,named", [
+    ("What does Chile's migration code say about asylum seekers?", "Chile"),
+    ("¿Qué dice la Ley Migratoria de Panamá sobre los refugiados?", "Ley Migratoria de Panamá"),
+    ("What does Canada's Immigration and Refugee Protection Act say about family sponsorship?",
+     "Canada's Immigration and Refugee Protection Act"),
+])
+def test_an_instrument_or_jurisdiction_the_corpus_lacks_is_not_in_the_documents(real_assistant, question, named):
+    answer = real_assistant.ask(question)
+    assert answer.outcome == "not_in_documents" and named in answer.reason, answer.reason
+
+
+@pytest.mark.slow
+def test_a_law_of_the_corpus_named_in_english_is_not_taken_for_an_unknown_one(real_assistant):
+    answer = real_assistant.ask("Which article of the Housing Law defines decent housing?")
+    assert answer.outcome == "answered" and "never mention" not in answer.reason, answer.reason
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("question,figure", [
     ("How many foreign embassies do the city authorities contact in emergencies?", "86"),
 ])
