@@ -55,4 +55,5 @@ def test_together_says_whether_some_chunk_holds_every_token():
     assert index.together(["civil", "protection"]) is False  # "protection" is a corpus word: no cognate reading
     spanish = SparseIndex.build([["proteccion", "civil"], ["vivienda"]])
     assert spanish.together(["civil", "protection"])  # a word the corpus never uses meets its cognate
+    assert spanish.warm_up()["prote"] == ["proteccion"]  # the map, built once (Assistant.warm_up)
     assert not index.together(["nowhere"])

@@ -93,16 +93,20 @@ class SparseIndex:
                 return False
         return common is not None
 
+    def warm_up(self) -> dict[str, list[str]]:
+        """The corpus words by cognate key, which ``together`` reads (built once, ~75 ms)."""
+        if self._variants is None:
+            self._variants = {}
+            for word in self._vocabulary:
+                if len(word) >= 5:
+                    self._variants.setdefault(cognate(word), []).append(word)
+        return self._variants
+
     def _postings(self, token: str, cognates: bool) -> np.ndarray:
         """The chunks holding ``token`` (or one of its cognate variants), sorted and unique."""
         variants = {token}
         if cognates and len(token) >= 5 and token not in self._vocabulary:
-            if self._variants is None:
-                self._variants = {}
-                for word in self._vocabulary:
-                    if len(word) >= 5:
-                        self._variants.setdefault(cognate(word), []).append(word)
-            variants.update(self._variants.get(cognate(token), []))
+            variants.update(self.warm_up().get(cognate(token), []))
         indptr, indices = self._engine.scores["indptr"], self._engine.scores["indices"]
         rows = [np.asarray(indices[indptr[i]: indptr[i + 1]]) for i in
                 (self._vocabulary[v] for v in variants if v in self._vocabulary)]
