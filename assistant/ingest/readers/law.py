@@ -24,7 +24,7 @@ import re
 
 from assistant.ingest.readers.law_divisions import article_divisions, locator
 from assistant.ingest.readers.law_heads import (
-    DECREE, KIND_RANK, SPACED, UPPER_KINDS, Line, article_head, continues_sentence,
+    DECREE, KIND_RANK, SPACED, Line, article_head, continues_sentence,
     heading_names, is_reform_note, is_transitory_head, split_lines, struct_head, transitory_rest,
 )
 from assistant.records import Article, Document, Section
