@@ -102,12 +102,14 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load the default embedder, run one query, compute the corpus moments, let the
-        second stage precompute its per-chunk signals and the sparse index its cognate map."""
+        second stage precompute its per-chunk signals, the sparse index its cognate map and
+        the acronym reader its table of the corpus's names."""
         if self.default_embedder:
             self.query_vector(self.default_embedder, "warm up")
             self.index.dense[self.default_embedder].moments()
         self.pipeline.reranker.warm_up()
         self.index.sparse.warm_up()
+        self.acronyms.warm_up()
 
     # -- validation ----------------------------------------------------------------------
     def check(self, question: str, k: int, history: list[Turn] | None = None) -> str:

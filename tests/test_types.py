@@ -115,8 +115,14 @@ def test_only_quantity_questions_carry_a_measure():
     ("law_article", "¿Dónde define la Ley de Vivienda qué es una vivienda digna?"),
     ("law_article", "Where does the Migration Law list the rights of detained migrants?"),
     ("place", "Where do the shelters operate?"),
+    # "when" inside a clause joins clauses and does not ask for a date
+    ("description", "What are a worker's obligations when renting a home through the housing fund?"),
+    ("description", "¿Qué obligaciones tiene el trabajador cuando renta una vivienda?"),
+    ("person_org", "Who decides when a migrant is detained?"),
+    ("date", "When was the housing law published?"),
+    ("date", "¿Y cuándo se creó el consejo?"),
 ])
-def test_deadline_distance_age_range_and_where_in_a_law_cues(expected, question):
+def test_deadline_distance_age_range_where_in_a_law_and_when_cues(expected, question):
     assert classify(question).answer_type == expected
 
 
@@ -143,17 +149,6 @@ def test_a_leading_when_or_if_clause_is_read_past(expected, measure, question):
 ])
 def test_count_and_share_questions_name_what_they_count(counted, question):
     assert classify(question).counted == counted
-
-
-@pytest.mark.parametrize("expected,question", [
-    ("description", "What are a worker's obligations when renting a home through the housing fund?"),
-    ("description", "¿Qué obligaciones tiene el trabajador cuando renta una vivienda?"),
-    ("person_org", "Who decides when a migrant is detained?"),
-    ("date", "When was the housing law published?"),
-    ("date", "¿Y cuándo se creó el consejo?"),
-])
-def test_when_inside_a_clause_joins_clauses_and_does_not_ask_for_a_date(expected, question):
-    assert classify(question).answer_type == expected
 
 
 @pytest.mark.parametrize("person,question", [

@@ -17,7 +17,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass
 
-from assistant.answer.spans import ARTICLE, comparisons, find_spans, measure_of
+from assistant.answer.spans import ACRONYM, ARTICLE, comparisons, find_spans, measure_of
 from assistant.answer.types import QuestionType, classify
 from assistant.answer.unknown import UnknownNames
 from assistant.ingest.chunking import is_quotable, sentence_spans
@@ -174,8 +174,8 @@ class TypedJudge:
                                    kind.answer_type == "person_org") if len(found) > 1 else found
                 found = by_measure(found, document.text, kind.measure)
                 own = subject.share(subject.covered(words[i]), words[i])
-                names_counted = (not counted or self.evidence.languages.get(document.id, query.language) != query.language
-                                 or cognate_match(counted[0], frozenset(window), cognate_keys(window)))
+                names_counted = (not counted or document.meta.language[:2] != query.language
+                                 or cognate_match(counted[0], window, cognate_keys(window)))
                 findings.append(Finding(rank, document.id, start, end, subject.share(matched, window),
                                         tuple(found), matched, own, names_counted))
         return findings
@@ -213,7 +213,7 @@ def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,
 
     def key(span: tuple[int, int]) -> tuple[bool, bool, int, bool]:
         words = text[span[0]: span[1]]
-        named_body = re.fullmatch(r"[A-Z]{2,}[a-z]?", words) is not None or (
+        named_body = ACRONYM.fullmatch(words) is not None or (
             _ORG_HEAD.search(words) is not None and len(words.split()) >= 2)
         return (body and not named_body, not subject.covered(token_set(words)),
                 min(abs(span[0] - anchor), abs(span[1] - anchor)), not _ORG_HEAD.search(words))

@@ -7,7 +7,8 @@ judges compute — idf coverage and dense z-score over the top passages (each ov
 calibrated threshold, so the scale is the same for every backend), a capitalised name the
 corpus never mentions, how much of the question's subject the best top sentence covers, and
 for typed questions how well the best sentence *holding an answer of the asked type* covers
-it and whether that sentence names what a "how many …" question counts — and combines them with a small logistic model trained on the training splits
+it and whether that sentence names what a "how many …" question counts — and combines them
+with a small logistic model trained on the training splits
 (``mgi train-judge``, assistant.answer.judge_training; shipped as judge-v1.json beside this
 module, scored with numpy). It refuses when the model's probability reaches the threshold
 chosen by cross-validation (stored in the model; Settings.judge_refuse_probability overrides).
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.judge import (EvidenceJudge, Finding, TypedJudge, best_answer, detail_of, partly, with_span)
+from assistant.answer.judge import EvidenceJudge, Finding, TypedJudge, best_answer, detail_of, partly, with_span
 from assistant.answer.types import QuestionType, classify
 from assistant.records import LEGAL_KINDS, Verdict
 from assistant.search.learned import RankerModel

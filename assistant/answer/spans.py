@@ -70,6 +70,8 @@ _PROPORTION = re.compile(rf"\s+(?:in|out of|of every|in every|de cada|en cada)\s
                          re.IGNORECASE)  # "4 in every 10", "3 de cada 10"
 _RANGE = re.compile(rf"\s*(?:to|a|and|y|-|–|ni m[aá]s de|nor more than)\s*(?:{_DIGITS}|{_WORD_NUMBER})(?![\w])",
                     re.IGNORECASE)  # "18 to 29", "de diez a veinte", "no menos de diez ni más de veinte"
+_PERCENT_END = re.compile(r"%|cent|ciento$")  # a share already carries its unit
+ACRONYM = re.compile(r"[A-Z]{2,}[a-z]?")  # "COMAR", "ONGs" (fullmatch)
 _SHARE = re.compile(r"%|per\s*cent|percent|por\s+ciento|\b(?:in|out of|of every|in every|de cada|en cada)\s+\S",
                     re.IGNORECASE)
 _FREQUENCY = re.compile(r"\b(?:vez|veces|times?|once|twice)\b", re.IGNORECASE)
@@ -148,12 +150,14 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             continue
         if _numbers_of(text) & asked:
             continue
-        proportion = _PROPORTION.match(sentence, match.end()) or _range_after(sentence, match)
+        proportion = _PROPORTION.match(sentence, match.end())
+        bound = None if proportion else _range_after(sentence, match)
         if proportion:
-            end = proportion.end() if _PROPORTION.match(sentence, match.end()) else \
-                _with_unit(sentence, match.start(), proportion.end())
+            end = proportion.end()
+        elif bound:
+            end = _with_unit(sentence, match.start(), bound.end())
         else:
-            end = match.end() if re.search(r"%|cent|ciento$", text) else _with_unit(sentence, match.start(), match.end())
+            end = match.end() if _PERCENT_END.search(text) else _with_unit(sentence, match.start(), match.end())
         out.append(Found(match.start(), end, sentence[match.start(): end]))
     return out
 
@@ -161,7 +165,7 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
 def _range_after(sentence: str, match: re.Match[str]) -> re.Match[str] | None:
     """The second bound of a range after a bare number ("18 to 29 years"): not after a
     number that already has a unit or a percent sign, and never a year."""
-    if re.search(r"%|cent|ciento$", match.group(0)):
+    if _PERCENT_END.search(match.group(0)):
         return None
     second = _RANGE.match(sentence, match.end())
     if second is None or _YEAR.search(second.group(0)):
@@ -209,7 +213,7 @@ def names(sentence: str, question: str) -> list[Found]:
         words = [w for w in re.findall(r"\w+", fold(text)) if len(w) > 2 and w not in stopwords()]
         before = sentence[: match.start()]
         at_start = before.strip() in ("", "•", "-", "(", "“", '"') or _LIST_MARK.search(before) is not None
-        single = len(words) <= 1 and not re.fullmatch(r"[A-Z]{2,}[a-z]?", text)
+        single = len(words) <= 1 and not ACRONYM.fullmatch(text)
         numeral = re.fullmatch(r"[IVXLCDM]+", text) is not None  # a fracción's number, not an acronym
         gloss = bool(out) and re.fullmatch(r"\s*\(\s*", sentence[out[-1].end: begin]) is not None
         reference = re.match(r"\s+\d{1,2}[-/]\d{1,2}[-/]\d{4}", sentence[match.end():]) is not None  # "DOF 19-05-2017"

@@ -94,7 +94,7 @@ MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("frequency", re.compile(r"\b(how often|how frequently|how many times|con que (frecuencia|periodicidad)|"
                              r"cada cuanto|cuantas veces)\b")),
     ("duration", re.compile(r"\b(how long|how (quickly|soon|fast)|cuanto tiempo|plazo|deadline|time limit|durante cuanto|"
-                            r"validity|vigencia|within what (time|period)|"
+                            r"validity|vigencia|"
                             r"how many (days|weeks|months|years|hours)|cuant[oa]s (dias|semanas|meses|anos|horas)|"
                             r"within what (time|period)|(longest|shortest|maximum|minimum) (period|term|time|stay))\b")),
     ("count", re.compile(r"\b(how many|cuant[oa]s|number of|numero de)\b")),

@@ -267,7 +267,6 @@ def span_correct(reference: str, found: str | None) -> bool:
     return ref in got or (got in ref and len(got) >= 0.5 * len(ref))
 
 
-
 def answer_scores(question: Question, record: dict) -> dict:
     """Outcome ("answered" / "partly" / "not_in_documents"), the asked answer type, and whether
     the answer span is right on typed answerable questions with a reference span (else None)."""
