@@ -62,6 +62,12 @@ def cross_validated(x: np.ndarray, y: np.ndarray, seeds: int = 5, folds: int = 5
     return probabilities.mean(axis=0)
 
 
+# The cross-validated false-refusal rate has run 2-5 points below the rate measured on
+# questions the judge never saw (test, test2, the tune4 fresh check), so the target is set
+# below the 5 % goal.
+MAX_FALSE_REFUSAL = 0.03
+
+
 def choose_threshold(p: np.ndarray, y: np.ndarray, max_false_refusal: float) -> dict[str, float]:
     """The threshold with the best refusal F1 among those within ``max_false_refusal``."""
     best = refusal_figures(p, y, 1.0)
@@ -76,7 +82,7 @@ def choose_threshold(p: np.ndarray, y: np.ndarray, max_false_refusal: float) -> 
 
 
 def train(assistant, signals: JudgeSignals, files: list[Path], out: Path | None,
-          max_false_refusal: float = 0.05) -> dict:
+          max_false_refusal: float = MAX_FALSE_REFUSAL) -> dict:
     """Collect, cross-validate, choose the threshold, fit on everything, write the model."""
     from assistant.evaluation.testset import load_testset
 
@@ -102,7 +108,7 @@ def register(app) -> None:
     def train_judge(
         files: list[Path] = typer.Argument(None, help=TRAINING_HELP),
         out: Path = typer.Option(None, "--out", help="Write the model here (default: Settings.judge_model)."),
-        max_false_refusal: float = typer.Option(0.05, "--max-false-refusal", min=0.0, max=1.0,
+        max_false_refusal: float = typer.Option(MAX_FALSE_REFUSAL, "--max-false-refusal", min=0.0, max=1.0,
                                                 help="Largest cross-validated share of answerable questions refused."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
     ) -> None:
