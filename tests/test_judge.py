@@ -167,8 +167,20 @@ def test_spans_of_the_measure_asked_come_first():
     count, share, duration = spans
     assert by_measure(spans, text, "share") == [share, count, duration]
     assert by_measure(spans, text, "duration") == [duration, count, share]
-    assert by_measure(spans, text, "count") == spans and by_measure(spans, text, "") == spans
+    assert by_measure(spans, text, "") == spans
     assert by_measure(spans, text, "frequency") == spans  # none of that measure: the order stays
+
+
+def test_a_count_takes_no_time_or_share_and_a_unit_of_time_no_other_unit():
+    from assistant.answer.judge import by_measure
+
+    text = "In 2021, 225,955 Mexicans were repatriated; 11.3% of them were women, within 30 días hábiles or 2 weeks."
+    spans = [(text.index(t), text.index(t) + len(t)) for t in ("225,955 Mexicans", "11.3%", "30 días hábiles", "2 weeks")]
+    count, share, days, weeks = spans
+    assert by_measure(spans, text, "count") == [count]  # "how many young people" is not "18 to 29 years"
+    assert by_measure(spans, text, "count", "day") == [days, count, share]  # "how many working days"
+    assert by_measure(spans, text, "duration", "week") == [weeks, count, share]  # "how many weeks": not 30 días
+    assert by_measure(spans, text, "duration") == [days, weeks, count, share]
 
 
 def test_a_who_question_prefers_a_body_s_name_to_a_place():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.spans import comparisons, find_spans, measure_of
+from assistant.answer.spans import comparisons, find_spans, measure_of, time_unit
 
 
 def texts(sentence: str, answer_type: str, question: str = "") -> list[str]:
@@ -35,6 +35,8 @@ def test_a_proportion_is_one_span_and_each_span_says_what_it_measures():
     assert [measure_of(t) for t in ("11.3%", "more than 90 per cent", "4 in every 10", "dos veces al año",
                                     "30 días hábiles", "four years", "225,955 Mexicans repatriated")] == [
         "share", "share", "share", "frequency", "duration", "duration", "count"]
+    assert [time_unit(t) for t in ("30 días hábiles", "four years", "seis meses", "48 horas", "two quarters",
+                                   "43,329 persons")] == ["day", "year", "month", "hour", "quarter", ""]
 
 
 def test_quantities_skip_years_articles_codes_and_numbers_the_question_holds():

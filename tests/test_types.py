@@ -151,6 +151,18 @@ def test_count_and_share_questions_name_what_they_count(counted, question):
     assert classify(question).counted == counted
 
 
+@pytest.mark.parametrize("unit,question", [
+    ("hour", "How many hours of training per year do the officers receive?"),
+    ("day", "¿En cuántos días hábiles debe resolver la Comisión?"),
+    ("day", "How many working days does the commission have to decide?"),
+    ("year", "¿Cuántos años de residencia se exigen para naturalizarse?"),
+    ("", "How long can a visitor stay each year?"),  # no unit asked: the year is context
+    ("", "¿Cuántos jóvenes participaron en el programa?"),
+])
+def test_count_and_duration_questions_name_the_unit_of_time_they_count_in(unit, question):
+    assert classify(question).unit == unit
+
+
 @pytest.mark.parametrize("person,question", [
     (True, "What is the name of the current head of the housing institute?"),
     (True, "Who is the current president of the city's human rights commission?"),

@@ -17,7 +17,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass
 
-from assistant.answer.spans import ACRONYM, ARTICLE, comparisons, find_spans, measure_of
+from assistant.answer.spans import ACRONYM, ARTICLE, comparisons, find_spans, measure_of, time_unit
 from assistant.answer.types import QuestionType, classify
 from assistant.answer.unknown import UnknownNames
 from assistant.ingest.chunking import is_quotable, sentence_spans
@@ -172,7 +172,7 @@ class TypedJudge:
                 found = [f for f in found if self.person_like(document.text[f[0]:f[1]])] if kind.person else found
                 found = by_subject(found, document.text, subject, start, end,
                                    kind.answer_type == "person_org") if len(found) > 1 else found
-                found = by_measure(found, document.text, kind.measure)
+                found = by_measure(found, document.text, kind.measure, kind.unit)
                 own = subject.share(subject.covered(words[i]), words[i])
                 names_counted = (not counted or document.meta.language[:2] != query.language
                                  or cognate_match(counted[0], window, cognate_keys(window)))
@@ -220,11 +220,19 @@ def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,
     return sorted(found, key=key)
 
 
-def by_measure(found: list[tuple[int, int]], text: str, measure: str) -> list[tuple[int, int]]:
-    """Spans of the asked measure first (a share for "what percentage", a time for "how long"),
-    the order kept otherwise."""
-    if not measure or len(found) < 2:
+def by_measure(found: list[tuple[int, int]], text: str, measure: str, unit: str = "") -> list[tuple[int, int]]:
+    """Spans of the asked measure first (a share for "what percentage", a time for "how long").
+    A count takes no length of time and no share ("how many young people" is not "18 to 29
+    years"), unless what it counts is a unit of time ("how many working days"); a question
+    counting in one unit of time takes no span in another ("how many hours" is not "sesenta
+    días")."""
+    if not measure:
         return found
+    if measure == "count" and not unit:
+        found = [span for span in found if measure_of(text[span[0]: span[1]]) not in ("duration", "share")]
+    if unit:
+        found = [span for span in found if time_unit(text[span[0]: span[1]]) in ("", unit)]
+        measure = "duration"
     matching = [span for span in found if measure_of(text[span[0]: span[1]]) == measure]
     return [*matching, *(span for span in found if span not in matching)]
 

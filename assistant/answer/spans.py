@@ -79,6 +79,20 @@ _TIME_UNIT = re.compile(r"\b(?:d[íi]as?|days?|semanas?|weeks?|mes(?:es)?|months
                         r"trimestres?|quarters?|bimestres?)\b", re.IGNORECASE)
 
 
+_UNITS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (key, re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)) for key, pattern in (
+        ("day", r"d[íi]as?|days?"), ("week", r"semanas?|weeks?"), ("month", r"mes(?:es)?|months?"),
+        ("year", r"a[ñn]os?|years?"), ("hour", r"horas?|hours?"), ("quarter", r"trimestres?|quarters?"),
+        ("bimester", r"bimestres?")))
+
+
+def time_unit(text: str) -> str:
+    """The unit of time ``text`` names first, in either language ("sesenta días" → "day",
+    "hours" → "hour"); "" when it names none."""
+    found = [(match.start(), key) for key, pattern in _UNITS for match in [pattern.search(text)] if match]
+    return min(found)[1] if found else ""
+
+
 def measure_of(span: str) -> str:
     """What a quantity span measures: "share", "frequency", "duration" or "count" (the
     question-side names in assistant.answer.types.MEASURES)."""

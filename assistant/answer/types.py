@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.answer.spans import time_unit
 from assistant.text import fold
 
 ANSWER_TYPES = ("quantity", "date", "money", "person_org", "place", "law_article", "list",
@@ -125,6 +126,7 @@ class QuestionType:
     measure: str = ""  # quantity questions: "share", "frequency", "duration" or "count" (MEASURES)
     counted: str = ""  # count and share questions: the noun counted ("how many officers" → "officers")
     person: bool = False  # person_org questions asking for a person ("who is the head of …"), not a body
+    unit: str = ""  # count and duration questions: the unit of time counted ("how many hours" → "hour")
 
     @property
     def typed(self) -> bool:
@@ -221,9 +223,11 @@ def classify(question: str) -> QuestionType:
         embedded = start > 0 and not joined and not re.search(r"(,|\band|\by)\s*(for |por |\w+ )?$", form[:start])
         if not (embedded and _AUXILIARY.match(form)):
             measure = measure_asked(form) if answer_type == "quantity" else ""
+            counted = counted_noun(form) if measure in ("count", "share", "duration") else ""
             return QuestionType(answer_type, comparative, tuple(match.group(0).split()), measure,
-                                counted_noun(form) if measure in ("count", "share") else "",
-                                answer_type == "person_org" and asks_for_person(form))
+                                counted if measure != "duration" else "",
+                                answer_type == "person_org" and asks_for_person(form),
+                                time_unit(counted) if measure in ("count", "duration") else "")
     if is_yes_no(form):
         return QuestionType("yes_no", comparative)
     return QuestionType("description", comparative)
