@@ -165,10 +165,10 @@ def test_spans_of_the_measure_asked_come_first():
     text = "In 2021, 225,955 Mexicans were repatriated; 11.3% of them were women, within 30 días hábiles."
     spans = [(text.index(t), text.index(t) + len(t)) for t in ("225,955 Mexicans", "11.3%", "30 días hábiles")]
     count, share, duration = spans
-    assert by_measure(spans, text, "share") == [share, count, duration]
-    assert by_measure(spans, text, "duration") == [duration, count, share]
+    assert by_measure(spans, text, "share") == [share, count]  # "what interest rate" is not "cinco años"
+    assert by_measure(spans, text, "duration") == [duration, count]
     assert by_measure(spans, text, "") == spans
-    assert by_measure(spans, text, "frequency") == spans  # none of that measure: the order stays
+    assert by_measure(spans, text, "frequency") == [count]  # a bare number stays
 
 
 def test_a_count_takes_no_time_or_share_and_a_unit_of_time_no_other_unit():
@@ -178,9 +178,12 @@ def test_a_count_takes_no_time_or_share_and_a_unit_of_time_no_other_unit():
     spans = [(text.index(t), text.index(t) + len(t)) for t in ("225,955 Mexicans", "11.3%", "30 días hábiles", "2 weeks")]
     count, share, days, weeks = spans
     assert by_measure(spans, text, "count") == [count]  # "how many young people" is not "18 to 29 years"
-    assert by_measure(spans, text, "count", "day") == [days, count, share]  # "how many working days"
-    assert by_measure(spans, text, "duration", "week") == [weeks, count, share]  # "how many weeks": not 30 días
-    assert by_measure(spans, text, "duration") == [days, weeks, count, share]
+    assert by_measure(spans, text, "count", "day") == [days, count]  # "how many working days"
+    assert by_measure(spans, text, "duration", "week") == [weeks, count]  # "how many weeks": not 30 días
+    assert by_measure(spans, text, "duration") == [days, weeks, count]
+    once = text + " It meets una vez al año."
+    yearly = (once.index("una vez"), once.index("una vez") + len("una vez"))
+    assert by_measure([yearly, count], once, "count") == [count]  # "how many questions" is not "una vez"
 
 
 def test_a_who_question_prefers_a_body_s_name_to_a_place():

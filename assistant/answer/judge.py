@@ -222,17 +222,17 @@ def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,
 
 def by_measure(found: list[tuple[int, int]], text: str, measure: str, unit: str = "") -> list[tuple[int, int]]:
     """Spans of the asked measure first (a share for "what percentage", a time for "how long").
-    A count takes no length of time and no share ("how many young people" is not "18 to 29
-    years"), unless what it counts is a unit of time ("how many working days"); a question
-    counting in one unit of time takes no span in another ("how many hours" is not "sesenta
-    días")."""
+    A span that states another measure is no answer ("how many young people" is not "18 to 29
+    years", "what interest rate" not "cinco años", "how many questions" not "una vez"); a
+    bare number is kept. A count of a unit of time ("how many working days") asks for a
+    duration, and a question counting in one unit ("how many hours") takes no other unit
+    ("sesenta días")."""
     if not measure:
         return found
-    if measure == "count" and not unit:
-        found = [span for span in found if measure_of(text[span[0]: span[1]]) not in ("duration", "share")]
     if unit:
-        found = [span for span in found if time_unit(text[span[0]: span[1]]) in ("", unit)]
         measure = "duration"
+        found = [span for span in found if time_unit(text[span[0]: span[1]]) in ("", unit)]
+    found = [span for span in found if measure_of(text[span[0]: span[1]]) in ("count", measure)]
     matching = [span for span in found if measure_of(text[span[0]: span[1]]) == measure]
     return [*matching, *(span for span in found if span not in matching)]
 

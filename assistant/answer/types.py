@@ -57,6 +57,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"\b(how much|how many pesos|what (is|was) the total|what (is the )?(maximum |minimum )?(amount|fine|fee|price|cost)|"
         rf"cuanto|cuanta|de cuanto|que (multa|monto|cantidad de dinero|sancion))\b.*\b({_MONEY_WORDS})\b|"
         rf"\bwhat (is the )?(minimum |maximum )?(monthly |annual )?(pension|salary|wage|fine|fee)\b|"
+        rf"\bwhat (is|was|are|were) [\w' -]{{0,40}}?\b(budget|pension|salary|wage|fee|price|cost)s?\b|"
+        rf"\b(cual|que) (es|era|fue|son) [\w -]{{0,40}}?\b(presupuesto|monto|sueldo|salario|cuota|renta|costo|precio|"
+        rf"pension|tarifa)s?\b|\bque (presupuesto|monto|sueldo|cuota|renta)\b|"
         rf"\bque multa\b|\bcuanto (cuesta|cobra|dinero)\b")),
     ("quantity", re.compile(
         r"\b(how many|how long|how often|how much|what (share|percentage|proportion|part|fraction|slice|"
