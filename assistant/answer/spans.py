@@ -75,8 +75,6 @@ ACRONYM = re.compile(r"[A-Z]{2,}[a-z]?")  # "COMAR", "ONGs" (fullmatch)
 _SHARE = re.compile(r"%|per\s*cent|percent|por\s+ciento|\b(?:in|out of|of every|in every|de cada|en cada)\s+\S",
                     re.IGNORECASE)
 _FREQUENCY = re.compile(r"\b(?:vez|veces|times?|once|twice)\b", re.IGNORECASE)
-_TIME_UNIT = re.compile(r"\b(?:d[íi]as?|days?|semanas?|weeks?|mes(?:es)?|months?|a[ñn]os?|years?|horas?|hours?|"
-                        r"trimestres?|quarters?|bimestres?)\b", re.IGNORECASE)
 
 
 _UNITS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -100,7 +98,7 @@ def measure_of(span: str) -> str:
         return "share"
     if _FREQUENCY.search(span):
         return "frequency"
-    return "duration" if _TIME_UNIT.search(span) else "count"
+    return "duration" if time_unit(span) else "count"
 
 
 @dataclass(frozen=True)
