@@ -229,12 +229,11 @@ def by_measure(found: list[tuple[int, int]], text: str, measure: str, unit: str 
     ("sesenta días")."""
     if not measure:
         return found
-    if unit:
-        measure = "duration"
-        found = [span for span in found if time_unit(text[span[0]: span[1]]) in ("", unit)]
-    found = [span for span in found if measure_of(text[span[0]: span[1]]) in ("count", measure)]
-    matching = [span for span in found if measure_of(text[span[0]: span[1]]) == measure]
-    return [*matching, *(span for span in found if span not in matching)]
+    wanted = "duration" if unit else measure
+    kept = [(span, measure_of(text[span[0]: span[1]])) for span in found
+            if not unit or time_unit(text[span[0]: span[1]]) in ("", unit)]
+    kept = [(span, of) for span, of in kept if of in ("count", wanted)]
+    return [span for span, of in kept if of == wanted] + [span for span, of in kept if of != wanted]
 
 
 def answer_spans(document: Document, start: int, end: int, kind: QuestionType,

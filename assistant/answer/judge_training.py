@@ -23,6 +23,11 @@ from assistant.answer.learned_judge import SIGNALS, JudgeSignals
 from assistant.search.learned import export_model
 from assistant.search.training import TRAINING_HELP, make_model, question_query, training_files
 
+# The cross-validated false-refusal rate has run 2-5 points below the rate measured on
+# questions the judge never saw (test, test2, the tune4 fresh check), so the target is set
+# below the 5 % goal.
+MAX_FALSE_REFUSAL = 0.03
+
 
 def collect(assistant, signals: JudgeSignals, questions) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """SIGNALS rows, labels (1 = unanswerable) and question ids for ``questions``."""
@@ -60,12 +65,6 @@ def cross_validated(x: np.ndarray, y: np.ndarray, seeds: int = 5, folds: int = 5
             model = make_model("logistic").fit(x[fold_of != fold], y[fold_of != fold])
             probabilities[seed, fold_of == fold] = model.predict_proba(x[fold_of == fold])[:, 1]
     return probabilities.mean(axis=0)
-
-
-# The cross-validated false-refusal rate has run 2-5 points below the rate measured on
-# questions the judge never saw (test, test2, the tune4 fresh check), so the target is set
-# below the 5 % goal.
-MAX_FALSE_REFUSAL = 0.03
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, max_false_refusal: float) -> dict[str, float]:

@@ -75,20 +75,16 @@ ACRONYM = re.compile(r"[A-Z]{2,}[a-z]?")  # "COMAR", "ONGs" (fullmatch)
 _SHARE = re.compile(r"%|per\s*cent|percent|por\s+ciento|\b(?:in|out of|of every|in every|de cada|en cada)\s+\S",
                     re.IGNORECASE)
 _FREQUENCY = re.compile(r"\b(?:vez|veces|times?|once|twice)\b", re.IGNORECASE)
-
-
-_UNITS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (key, re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)) for key, pattern in (
-        ("day", r"d[íi]as?|days?"), ("week", r"semanas?|weeks?"), ("month", r"mes(?:es)?|months?"),
-        ("year", r"a[ñn]os?|years?"), ("hour", r"horas?|hours?"), ("quarter", r"trimestres?|quarters?"),
-        ("bimester", r"bimestres?")))
+_TIME_UNIT = re.compile(r"\b(?:(?P<day>d[íi]as?|days?)|(?P<week>semanas?|weeks?)|(?P<month>mes(?:es)?|months?)|"
+                        r"(?P<year>a[ñn]os?|years?)|(?P<hour>horas?|hours?)|(?P<quarter>trimestres?|quarters?)|"
+                        r"(?P<bimester>bimestres?))\b", re.IGNORECASE)
 
 
 def time_unit(text: str) -> str:
     """The unit of time ``text`` names first, in either language ("sesenta días" → "day",
     "hours" → "hour"); "" when it names none."""
-    found = [(match.start(), key) for key, pattern in _UNITS for match in [pattern.search(text)] if match]
-    return min(found)[1] if found else ""
+    match = _TIME_UNIT.search(text)
+    return (match.lastgroup or "") if match else ""
 
 
 def measure_of(span: str) -> str:

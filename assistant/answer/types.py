@@ -226,11 +226,11 @@ def classify(question: str) -> QuestionType:
         embedded = start > 0 and not joined and not re.search(r"(,|\band|\by)\s*(for |por |\w+ )?$", form[:start])
         if not (embedded and _AUXILIARY.match(form)):
             measure = measure_asked(form) if answer_type == "quantity" else ""
-            counted = counted_noun(form) if measure in ("count", "share", "duration") else ""
+            noun = counted_noun(form) if measure else ""
             return QuestionType(answer_type, comparative, tuple(match.group(0).split()), measure,
-                                counted if measure != "duration" else "",
+                                noun if measure in ("count", "share") else "",
                                 answer_type == "person_org" and asks_for_person(form),
-                                time_unit(counted) if measure in ("count", "duration") else "")
+                                time_unit(noun) if measure in ("count", "duration") else "")
     if is_yes_no(form):
         return QuestionType("yes_no", comparative)
     return QuestionType("description", comparative)
