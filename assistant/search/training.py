@@ -78,7 +78,7 @@ def collect(assistant, questions, pool: int) -> list[Group]:
     return groups
 
 
-HELD_OUT = ("test.jsonl", "test2.jsonl", "test3.jsonl")  # eval/: reported, never trained or tuned on
+HELD_OUT = ("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl")  # eval/: reported, never trained or tuned on
 
 
 def training_files(files: list[Path] | None) -> list[Path]:
