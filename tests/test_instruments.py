@@ -7,6 +7,7 @@ from assistant.answer.instruments import (
     asks_for_instruments,
     fold_entries,
     instrument_key,
+    without_asking_phrase,
     year_of,
 )
 from assistant.records import KeySource, KeySourceRef
@@ -15,7 +16,9 @@ from tests.tiny import tiny_documents
 
 def test_instrument_questions_in_english_and_spanish():
     for question in ("Which laws guarantee migrants access to health care?",
-                     "What legal framework protects refugees?", "¿Qué leyes protegen a los migrantes?"):
+                     "What legal framework protects refugees?", "¿Qué leyes protegen a los migrantes?",
+                     "¿Qué ordenamientos reconocen el asilo?", "¿Cuál es el marco jurídico de la vivienda?",
+                     "¿Cuáles son las normas sobre refugiados?"):
         assert asks_for_instruments(question), question
     assert not asks_for_instruments("How many migrants live in Mexico City?")
 
@@ -45,3 +48,14 @@ def test_years_and_named_documents():
     names = InstrumentNames(tiny_documents())
     assert names.named_in("¿Qué dice la Ley de Prueba sobre la salud?") == ["law"]
     assert names.named_in("What does the profile say?") == []
+
+
+def test_the_asking_phrase_names_no_law():
+    """"Which laws … migration" is not "the Migration Law": the words of the asking phrase
+    ("laws", "leyes") do not count towards a law's name; a name said in full still does."""
+    assert without_asking_phrase("Which laws protect migration status?").split() == ["protect", "migration", "status?"]
+    assert "Housing Law" in without_asking_phrase("Which article of the Housing Law sets the fee?")
+    assert "Ley de Migración" in without_asking_phrase("What does the Ley de Migración say about which laws apply?")
+    names = InstrumentNames(tiny_documents())
+    assert names.named_in("¿Qué leyes hablan de la prueba?") == []
+    assert names.named_in("¿Qué leyes, además de la Ley de Prueba, hablan de salud?") == ["law"]

@@ -17,12 +17,17 @@ from typing import TypeVar
 from assistant.records import LEGAL_KINDS, Citation, Document, Instrument, KeySource, KeySourceRef
 from assistant.text import tokenize
 
-_ASKS = re.compile(
-    r"\b(?:which|what)\b[^?]{0,60}\b(?:laws?|legislation|legal (?:instruments?|frameworks?|provisions?|basis)|"
-    r"instruments?|statutes?|constitutions?|articles?|regulations?|norms?)\b"
-    r"|\bqu[ée]\s+(?:leyes|normas|art[íi]culos?|instrumentos|disposiciones|constituci[óo]n)",
-    re.IGNORECASE,
-)
+_INSTRUMENT_WORDS = (r"laws?|legislation|legal (?:instruments?|frameworks?|provisions?|basis)|"
+                     r"instruments?|statutes?|constitutions?|articles?|regulations?|norms?")
+_SPANISH_WORDS = (r"leyes|normas|art[íi]culos?|instrumentos|disposiciones|constituci[óo]n(?:es)?|ordenamientos?|"
+                  r"legislaci[óo]n|marcos? (?:jur[íi]dicos?|legal(?:es)?|normativos?)")
+_SPANISH_ASKS = (rf"\b(?:qu[ée]|cu[áa]l(?:es)?)\s+(?:(?:son|es)\s+(?:el|la|las|los)\s+)?"
+                 rf"(?:{_SPANISH_WORDS})\b")
+_ASKS = re.compile(rf"\b(?:which|what)\b[^?]{{0,60}}\b(?:{_INSTRUMENT_WORDS})\b|{_SPANISH_ASKS}", re.IGNORECASE)
+# The asking phrase itself, at most three words between "which" and its noun: "Which laws",
+# "What legal framework", "Which two federal laws", "¿Qué leyes", "¿Cuáles son las normas".
+_ASKING_PHRASE = re.compile(rf"\b(?:which|what)(?:\s+[\w-]+){{0,3}}?\s+(?:{_INSTRUMENT_WORDS})\b|{_SPANISH_ASKS}",
+                            re.IGNORECASE)
 _YEAR = re.compile(r"\((\d{4})\)")
 
 
@@ -55,6 +60,12 @@ def asks_for_instruments(question: str) -> bool:
     return bool(_ASKS.search(question))
 
 
+def without_asking_phrase(question: str) -> str:
+    """The question without its asking phrase: in "Which laws protect migration status?" the
+    words "laws … migration" name no law (the Migration Law); "the Migration Law" still does."""
+    return _ASKING_PHRASE.sub(" ", question, count=1)
+
+
 class InstrumentNames:
     """Every way the corpus names a corpus document: its title, and each profile mention
     linked (via Key Sources) to it — so "Migration Law" finds the Ley de Migración."""
@@ -71,7 +82,7 @@ class InstrumentNames:
 
     def named_in(self, question: str) -> list[str]:
         """Corpus documents the question names ("the Migration Law", "Ley General de Salud")."""
-        words = set(tokenize(question))
+        words = set(tokenize(without_asking_phrase(question)))
         return list(dict.fromkeys(target for tokens, target in self.names if tokens <= words))
 
 

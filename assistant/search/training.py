@@ -58,10 +58,10 @@ def relevance_matrix(question, passages: list[tuple[str, str]]) -> np.ndarray:
 
 
 def collect(assistant, questions, pool: int) -> list[Group]:
-    """Retrieve ``pool`` fused candidates per answerable question and compute its group."""
-    from assistant.search.fusion import FusedRetriever
-
-    retriever = FusedRetriever(assistant.index, assistant.query_vector, assistant.settings)
+    """Retrieve ``pool`` candidates per answerable question through the served retrieve stage
+    (fusion, the instrument fan-out's lead, the gap boost: the pool the ranker sees when
+    serving) and compute its group."""
+    retriever = assistant.pipeline.retriever
     extractor = getattr(assistant.pipeline.reranker, "features", None) or _extractor(assistant)
     request = assistant.request(10, None, "hybrid", None)
     request = type(request)(k=10, mode="hybrid", backend=request.backend, candidates=pool)
