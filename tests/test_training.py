@@ -52,3 +52,19 @@ def test_train_groups_writes_a_model_the_server_reads(tmp_path):
     model = RankerModel(json.loads(out.read_text()))
     assert report["written"] == str(out) and model.features == list(training.SHIPPED_FEATURES)
     assert "dense2" not in model.features
+
+
+def test_passage_folds_keep_questions_on_one_passage_together():
+    """Questions whose evidence shares an article (directly or through a third question)
+    fall in one fold, so every held-out fold is new passages; folds stay balanced."""
+    groups = [_group(i % 10) for i in range(40)]
+    for i, group in enumerate(groups):
+        group.passages = (f"law.pdf|Artículo {i // 4}",)  # ten articles, four questions each
+    groups[3].passages += ("law.pdf|Artículo 5",)  # joins articles 0 and 5
+    fold_of = training.passage_folds(groups, folds=5)
+    for article in range(10):
+        assert len({int(fold_of[i]) for i in range(40) if i // 4 == article}) == 1
+    assert fold_of[0] == fold_of[20]
+    sizes = np.bincount(fold_of, minlength=5)
+    assert sizes.max() - sizes.min() <= 8 and sizes.sum() == 40
+    assert training.cross_validate(groups, "logistic", folds=5, by_passage=True)["recall@5"] > 0.9

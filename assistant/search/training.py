@@ -39,6 +39,7 @@ class Group:
     type: str
     features: np.ndarray  # candidates × FEATURES
     relevance: np.ndarray  # candidates × evidence strings, bool
+    passages: tuple[str, ...] = ()  # where its evidence stands: "document|article or section"
 
     @property
     def labels(self) -> np.ndarray:
@@ -74,8 +75,42 @@ def collect(assistant, questions, pool: int) -> list[Group]:
         passages = [(assistant.chunks[h.position].text,
                      assistant.documents[assistant.chunks[h.position].document_id].meta.file) for h in hits]
         groups.append(Group(question.id, question.type, extractor.matrix(query, hits),
-                            relevance_matrix(question, passages)))
+                            relevance_matrix(question, passages), evidence_places(question)))
     return groups
+
+
+def evidence_places(question) -> tuple[str, ...]:
+    """The article or profile section each evidence string stands in ("LMigra.pdf|Artículo 36")."""
+    return tuple(dict.fromkeys(f"{i.document}|{i.article or i.section or ''}" for i in question.items()))
+
+
+def passage_folds(groups: list[Group], folds: int, seed: int = 0) -> np.ndarray:
+    """A fold per group such that questions sharing an evidence article or section share a
+    fold: the held-out fold's passages were never seen in training (as on a test set of new
+    passages). Connected components, largest first, each to the smallest fold."""
+    parent = list(range(len(groups)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, group in enumerate(groups):
+        for place in group.passages:
+            parent[root(i)] = root(first.setdefault(place, i))
+    components: dict[int, list[int]] = {}
+    for i in range(len(groups)):
+        components.setdefault(root(i), []).append(i)
+    rng = np.random.default_rng(seed)
+    order = sorted(components.values(), key=lambda c: (-len(c), rng.random()))
+    sizes, fold_of = np.zeros(folds, dtype=int), np.zeros(len(groups), dtype=int)
+    for component in order:
+        fold = int(np.argmin(sizes))
+        sizes[fold] += len(component)
+        fold_of[component] = fold
+    return fold_of
 
 
 HELD_OUT = ("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl")  # eval/: reported, never trained or tuned on
@@ -145,11 +180,14 @@ def fit(groups: list[Group], kind: str, columns: list[int]):
 
 
 def cross_validate(groups: list[Group], kind: str, columns: list[int] | None = None,
-                   folds: int = 5, seed: int = 0) -> dict[str, float]:
-    """Grouped k-fold: each question's candidates are scored by a model not trained on it."""
+                   folds: int = 5, seed: int = 0, by_passage: bool = False) -> dict[str, float]:
+    """Grouped k-fold: each question's candidates are scored by a model not trained on it;
+    ``by_passage``: nor on any question whose evidence stands in the same article or section."""
     columns = list(range(len(FEATURES))) if columns is None else columns
-    rng = np.random.default_rng(seed)
-    fold_of = rng.permutation(len(groups)) % folds
+    if by_passage:
+        fold_of = passage_folds(groups, folds, seed)
+    else:
+        fold_of = np.random.default_rng(seed).permutation(len(groups)) % folds
     scores: list[np.ndarray | None] = [None] * len(groups)
     for fold in range(folds):
         train = [g for g, f in zip(groups, fold_of) if f != fold]
@@ -165,12 +203,14 @@ def per_type(groups: list[Group], scores: list[np.ndarray]) -> dict[str, dict[st
                              [s for g, s in zip(groups, scores) if g.type == t]) for t in types}
 
 
-def ablation(groups: list[Group], kind: str, features: tuple[str, ...] = SHIPPED_FEATURES) -> dict[str, dict]:
+def ablation(groups: list[Group], kind: str, features: tuple[str, ...] = SHIPPED_FEATURES,
+             by_passage: bool = False) -> dict[str, dict]:
     """Cross-validated metrics with every signal, and with each one removed in turn."""
     all_columns = [FEATURES.index(name) for name in features]
-    rows = {"all": cross_validate(groups, kind, all_columns)}
+    rows = {"all": cross_validate(groups, kind, all_columns, by_passage=by_passage)}
     for column in all_columns:
-        rows[f"-{FEATURES[column]}"] = cross_validate(groups, kind, [c for c in all_columns if c != column])
+        rows[f"-{FEATURES[column]}"] = cross_validate(groups, kind, [c for c in all_columns if c != column],
+                                                      by_passage=by_passage)
     return rows
 
 
@@ -191,9 +231,11 @@ def train_groups(groups: list[Group], kind: str, out: Path | None, features: tup
     columns = [FEATURES.index(name) for name in features]
     baseline = order_metrics(groups, [-np.arange(len(g.labels), dtype=float) for g in groups])
     report = {"questions": len(groups), "model": kind, "fusion": baseline,
-              "cross_validated": cross_validate(groups, kind, columns)}
+              "cross_validated": cross_validate(groups, kind, columns),
+              "cross_validated_new_passages": cross_validate(groups, kind, columns, by_passage=True)}
     if out is not None:
         meta = {**meta, "questions": len(groups), "cross_validated": report["cross_validated"],
+                "cross_validated_new_passages": report["cross_validated_new_passages"],
                 "fusion": baseline, "created": time.strftime("%Y-%m-%d")}
         model = fit(groups, kind, columns)
         out.write_text(json.dumps(export_model(model, kind, features, meta), indent=1), encoding="utf-8")
@@ -213,6 +255,7 @@ def register(app) -> None:
         out: Path = typer.Option(None, "--out", help="Write the model here (default: Settings.ranker_model)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
         ablate: bool = typer.Option(False, "--ablate", help="Also cross-validate with each signal removed in turn."),
+        by_passage: bool = typer.Option(False, "--by-passage", help="Ablation folds keep questions that share an evidence article or section together (new passages in every held-out fold)."),
     ) -> None:
         """Train the learned second-stage ranker on the training splits (never eval/test.jsonl)."""
         from assistant.core import Assistant
@@ -229,4 +272,4 @@ def register(app) -> None:
         typer.echo(json.dumps(train(assistant, chosen, model, pool, target), indent=1))
         if ablate:
             questions = [q for file in chosen for q in load_testset(file)]
-            typer.echo(json.dumps(ablation(collect(assistant, questions, pool), model), indent=1))
+            typer.echo(json.dumps(ablation(collect(assistant, questions, pool), model, by_passage=by_passage), indent=1))
