@@ -1,11 +1,12 @@
 """Training helpers: labels from the relevance rule, grouped metrics, cross-validation, export
-(fast tier: hand-made groups)."""
+(fast tier: hand-made groups); collection on the real index (slow)."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 
 from assistant.evaluation.testset import Question
 from assistant.search import training
@@ -68,3 +69,28 @@ def test_passage_folds_keep_questions_on_one_passage_together():
     sizes = np.bincount(fold_of, minlength=5)
     assert sizes.max() - sizes.min() <= 8 and sizes.sum() == 40
     assert training.cross_validate(groups, "logistic", folds=5, by_passage=True)["recall@5"] > 0.9
+
+
+@pytest.mark.slow
+def test_collect_reads_the_served_pool_with_the_fan_out_lead(full_index_settings, tmp_path):
+    """On the real index, a "which laws" question's training pool is the served one: the
+    instrument fan-out's lead (its kept laws' best passages) stands in it, and each group
+    records where its evidence stands (for the new-passage folds)."""
+    from assistant.core import Assistant
+    from assistant.evaluation.testset import load_testset
+
+    question = {"id": "q1", "question": "Which laws guarantee migrants access to health care?", "type": "multi_law",
+                "answer": "The Migration Law, Article 8.", "section": None, "sources": [], "keywords": ["Artículo 8"],
+                "evidence": ["Los migrantes tendrán derecho a recibir cualquier tipo de atención médica"],
+                "document": "LMigra.pdf", "article": "Artículo 8", "page": 7}
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(question, ensure_ascii=False) + "\n", encoding="utf-8")
+    assistant = Assistant.open(full_index_settings.model_copy(update={"rerank_stage": "fusion"}))
+    groups = training.collect(assistant, load_testset(path), pool=50)
+    assert len(groups) == 1 and groups[0].passages == ("LMigra.pdf|Artículo 8",)
+    assert groups[0].features.shape[1] == len(FEATURES) and groups[0].relevance.any()
+    query = training.question_query(assistant, load_testset(path)[0])
+    request = assistant.request(10, None, "hybrid", None)
+    served = assistant.pipeline.retriever.retrieve(query, type(request)(k=10, mode="hybrid", backend=request.backend,
+                                                                      candidates=50))
+    assert len(groups[0].labels) == len(served)
