@@ -84,32 +84,24 @@ def evidence_places(question) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f"{i.document}|{i.article or i.section or ''}" for i in question.items()))
 
 
-def passage_folds(groups: list[Group], folds: int, seed: int = 0) -> np.ndarray:
+def passage_folds(groups: list[Group], folds: int) -> np.ndarray:
     """A fold per group such that questions sharing an evidence article or section share a
     fold: the held-out fold's passages were never seen in training (as on a test set of new
-    passages). Connected components, largest first, each to the smallest fold."""
-    parent = list(range(len(groups)))
+    passages). The groups of questions linked through shared places are scipy's connected
+    components; scikit-learn's GroupKFold spreads them over balanced folds."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.model_selection import GroupKFold
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first: dict[str, int] = {}
-    for i, group in enumerate(groups):
-        for place in group.passages:
-            parent[root(i)] = root(first.setdefault(place, i))
-    components: dict[int, list[int]] = {}
-    for i in range(len(groups)):
-        components.setdefault(root(i), []).append(i)
-    rng = np.random.default_rng(seed)
-    order = sorted(components.values(), key=lambda c: (-len(c), rng.random()))
-    sizes, fold_of = np.zeros(folds, dtype=int), np.zeros(len(groups), dtype=int)
-    for component in order:
-        fold = int(np.argmin(sizes))
-        sizes[fold] += len(component)
-        fold_of[component] = fold
+    places = {place: n for n, place in enumerate(dict.fromkeys(p for g in groups for p in g.passages))}
+    edges = [(i, len(groups) + places[p]) for i, g in enumerate(groups) for p in g.passages]
+    rows, cols = zip(*edges) if edges else ((), ())
+    size = len(groups) + len(places)
+    graph = coo_matrix((np.ones(len(edges)), (rows, cols)), shape=(size, size))
+    _, component = connected_components(graph, directed=False)
+    fold_of = np.zeros(len(groups), dtype=int)
+    for fold, (_, held) in enumerate(GroupKFold(n_splits=folds).split(fold_of, groups=component[: len(groups)])):
+        fold_of[held] = fold
     return fold_of
 
 
@@ -185,7 +177,7 @@ def cross_validate(groups: list[Group], kind: str, columns: list[int] | None = N
     ``by_passage``: nor on any question whose evidence stands in the same article or section."""
     columns = list(range(len(FEATURES))) if columns is None else columns
     if by_passage:
-        fold_of = passage_folds(groups, folds, seed)
+        fold_of = passage_folds(groups, folds)
     else:
         fold_of = np.random.default_rng(seed).permutation(len(groups)) % folds
     scores: list[np.ndarray | None] = [None] * len(groups)
@@ -214,15 +206,20 @@ def ablation(groups: list[Group], kind: str, features: tuple[str, ...] = SHIPPED
     return rows
 
 
-def train(assistant, files: list[Path], kind: str, pool: int, out: Path | None,
-          features: tuple[str, ...] = SHIPPED_FEATURES) -> dict:
-    """Collect, cross-validate, fit on everything and (with ``out``) write the model file."""
+def collect_files(assistant, files: list[Path], pool: int) -> list[Group]:
+    """``collect`` over every question of the training files."""
     from assistant.evaluation.testset import load_testset
 
-    questions = [q for file in files for q in load_testset(file)]
-    return train_groups(collect(assistant, questions, pool), kind, out, features,
-                        {"trained_on": [str(f) for f in files], "pool": pool,
-                         "backends": list(assistant.settings.ranker_backends)})
+    return collect(assistant, [q for file in files for q in load_testset(file)], pool)
+
+
+def train(assistant, files: list[Path], kind: str, pool: int, out: Path | None,
+          features: tuple[str, ...] = SHIPPED_FEATURES, groups: list[Group] | None = None) -> dict:
+    """Collect (unless ``groups`` are given), cross-validate, fit on everything and (with
+    ``out``) write the model file."""
+    groups = collect_files(assistant, files, pool) if groups is None else groups
+    return train_groups(groups, kind, out, features, {"trained_on": [str(f) for f in files], "pool": pool,
+                                                      "backends": list(assistant.settings.ranker_backends)})
 
 
 def train_groups(groups: list[Group], kind: str, out: Path | None, features: tuple[str, ...],
@@ -259,7 +256,6 @@ def register(app) -> None:
     ) -> None:
         """Train the learned second-stage ranker on the training splits (never eval/test.jsonl)."""
         from assistant.core import Assistant
-        from assistant.evaluation.testset import load_testset
         from assistant.settings import get_settings
 
         try:
@@ -269,7 +265,7 @@ def register(app) -> None:
         settings = get_settings(rerank_stage="fusion")
         assistant = Assistant.open(settings)
         target = None if dry_run else (out or settings.ranker_model)
-        typer.echo(json.dumps(train(assistant, chosen, model, pool, target), indent=1))
+        groups = collect_files(assistant, chosen, pool)
+        typer.echo(json.dumps(train(assistant, chosen, model, pool, target, groups=groups), indent=1))
         if ablate:
-            questions = [q for file in chosen for q in load_testset(file)]
-            typer.echo(json.dumps(ablation(collect(assistant, questions, pool), model, by_passage=by_passage), indent=1))
+            typer.echo(json.dumps(ablation(groups, model, by_passage=by_passage), indent=1))
