@@ -57,7 +57,7 @@ def test_train_writes_a_model_the_judge_reads(tmp_path, monkeypatch):
     assert json.loads(out.read_text())["features"] == list(SIGNALS)
 
 
-@pytest.mark.parametrize("held_out", ["eval/test.jsonl", "eval/test2.jsonl", "eval/test3.jsonl", "eval/test4.jsonl"])
+@pytest.mark.parametrize("held_out", ["eval/test.jsonl", "eval/test2.jsonl", "eval/test3.jsonl", "eval/test4.jsonl", "eval/test5.jsonl"])
 def test_the_command_refuses_the_held_out_split(held_out):
     result = CliRunner().invoke(app, ["train-judge", held_out])
     assert result.exit_code == 2 and "held-out" in result.output

@@ -154,3 +154,13 @@ def test_a_range_is_one_span_with_its_unit():
 def test_since_belongs_to_a_year_and_a_publication_reference_is_no_name():
     assert texts("Since 2017, Mexico City has been a sanctuary city.", "date") == ["Since 2017"]
     assert texts("Párrafo reformado DOF 19-05-2017 por la Secretaría de Salud.", "person_org") == ["Secretaría de Salud"]
+
+
+def test_a_web_address_or_reference_code_holds_no_quantity_nor_date():
+    """Footnotes cite addresses and document codes; their digits answer nothing."""
+    assert texts("Available at www.gob.mx/salud/prensa/079-personas-migrantes-en-territorio", "quantity") == []
+    assert texts("IOM Council, Migration Governance Framework, C/106/40 (4 November 2015).", "quantity") == []
+    assert texts("Véase https://coronavirus.gob.mx/wp-content/uploads/2020/05/Plan.pdf", "date") == []
+    # the same figures outside an address still count
+    assert texts("Se vacunaron 79 personas migrantes en 2021.", "quantity") == ["79 personas migrantes"]
+    assert texts("Se publicó en mayo de 2020 (véase www.dof.gob.mx).", "date") == ["mayo de 2020"]

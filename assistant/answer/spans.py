@@ -7,7 +7,8 @@ question does not already contain:
 - quantity: numbers in digits or words with their unit ("45 días hábiles", "3.3 million
   persons", "14%", "more than 90 per cent", "4 in every 10", "una vez por trimestre"); never
   a year, an article number, a footnote marker, a code like "COVID-19", a list item's number,
-  a day of a date or part of an amount of money; ``measure_of``
+  a day of a date, part of an amount of money or part of a web address or reference code
+  ("www.gob.mx/…/079-personas", "C/106/40"); ``measure_of``
   tells a share, a frequency, a duration and a count apart;
 - date: years, days and months ("2017", "19 de septiembre", "March 2020");
 - money: amounts in pesos / MXN / USD / dollars, "$…", "salarios mínimos", "días de salario",
@@ -151,6 +152,8 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             continue  # a year ("up to 2021"), a label's number ("Figure 2"), part of a code
         if enumerator(sentence, match.start(), match.end()) or DATE.match(sentence, match.start()):
             continue  # a list item's number ("5. El Gobierno …"), a day of a date
+        if in_address(sentence, match.start(), match.end(), slash=True):
+            continue  # part of a web address or a reference code ("…/prensa/079-…", "C/106/40")
         if any(a <= match.start() < b for a, b in amounts):
             continue  # part of an amount of money ("multa de cien a quinientos días de salario")
         if bare in ("one", "uno", "una", "un", "once", "half") and not re.match(
@@ -168,6 +171,19 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             end = match.end() if _PERCENT_END.search(text) else _with_unit(sentence, match.start(), match.end())
         out.append(Found(match.start(), end, sentence[match.start(): end]))
     return out
+
+
+_ADDRESS = re.compile(r"https?:|www\.|://|\.(?:mx|org|com|net|gob|int|gov)\b", re.IGNORECASE)
+
+
+def in_address(sentence: str, start: int, end: int, slash: bool = False) -> bool:
+    """Whether ``sentence[start:end]`` stands inside a web address — or, with ``slash``, inside
+    any word holding a slash (a path or a document code: "C/106/40"). A date's own slashes
+    ("20/05/2021") are the caller's to allow: only quantities pass ``slash``."""
+    left = len(sentence[:start]) - len(re.split(r"\s", sentence[:start])[-1])
+    right = end + len(re.split(r"\s", sentence[end:])[0])
+    word = sentence[left:right]
+    return bool(_ADDRESS.search(word)) or (slash and "/" in word)
 
 
 def _range_after(sentence: str, match: re.Match[str]) -> re.Match[str] | None:
@@ -194,6 +210,8 @@ def _regex_spans(pattern: re.Pattern[str], sentence: str, question: str) -> list
         numbers = _numbers_of(match.group(0))
         if fold(match.group(0)).strip() in asked or (numbers and numbers <= asked_numbers):
             continue
+        if in_address(sentence, match.start(), match.end()):
+            continue  # "…/uploads/2020/05/…" dates no event
         out.append(Found(match.start(), match.end(), match.group(0)))
     return out
 
