@@ -72,3 +72,15 @@ def test_after_warm_no_candidate_is_tokenised_again(monkeypatch):
     monkeypatch.setattr(module, "tokenize", lambda text: seen.append(text) or real(text))
     assert np.array_equal(features.matrix(query, hits), before)
     assert all(chunk.text not in seen for chunk in index.chunks)  # only the question is tokenised
+
+
+def test_transitory_articles_and_questions_about_entry_into_force():
+    index = tiny_index()
+    law = index.documents["law"]
+    law.articles[1] = law.articles[1].model_copy(update={"transitory": True})  # "Artículo 9" as a transitory one
+    plain = _rows("registro civil", [2, 3], index=index)
+    assert plain["transitory"].tolist() == [0.0, 1.0]
+    assert plain["transitory_asked"].tolist() == [0.0, 0.0]
+    asked = _rows("¿Cuándo entró en vigor el registro civil?", [0, 3], index=index)
+    assert asked["transitory"].tolist() == [0.0, 1.0] and asked["transitory_asked"].tolist() == [0.0, 1.0]
+    assert _rows("When did the law come into force?", [3], index=index)["transitory_asked"].tolist() == [1.0]

@@ -10,7 +10,10 @@ chunk's structure — so the ranker adds no model encode beyond those vectors:
 - sparse: BM25 of the chunk (relative to the best candidate), the best sentence's BM25,
   idf coverage of the question by the chunk, by its best sentence and by its heading;
 - structure: the article the question names ("artículo 21"), the document it names
-  (InstrumentNames), language match, document kind, position in the document, length;
+  (InstrumentNames), language match, document kind, position in the document, length,
+  whether the chunk stands in a law's transitory articles (which rarely answer: 2 % of the
+  training evidence in laws, 9 % of the law passages ranked top 5 without the signal), alone
+  and for a question about entry into force, repeal or regulations;
 - document: the chunk's z-score against its own document's band (a Spanish question over
   the English profile stands out within the profile even where Spanish law text scores
   higher on raw cosine), the document's share of the pool and its best candidate;
@@ -40,12 +43,17 @@ FEATURES: tuple[str, ...] = (
     "bm25", "bm25_rel", "bm25_rank", "sentence_bm25_rel",
     "coverage", "sentence_coverage", "heading_coverage",
     "article_match", "named_document", "names_any", "language_match",
-    "is_legal", "position", "length", "quotable",
+    "is_legal", "position", "length", "quotable", "transitory", "transitory_asked",
 )
 BM25_K1, BM25_B = 1.5, 0.75
 UNQUOTED_SECTIONS = frozenset({"key_sources"})  # sections the writer never quotes from
 _ARTICLE = re.compile(r"\b(?:art[íi]culos?|articles?|art\.)\s*(\d+)", re.IGNORECASE)
 _LABEL_NUMBER = re.compile(r"(\d+)")
+# What a law's transitory articles say: when it takes effect, what it repeals, the deadlines
+# for its regulations and for adapting to it.
+_TRANSITIONAL = re.compile(r"\b(?:vigor|vigencia|into force|(?:took|takes?|come|came) effect|effective|"
+                           r"repeal\w*|abrog\w*|derog\w*|transitori\w*|transitional|reglamento|regulations?)\b",
+                           re.IGNORECASE)
 
 
 @dataclass
@@ -58,6 +66,7 @@ class QueryContext:
     bands: dict[str, tuple[float, float]]
     named: set[str] = field(default_factory=set)
     articles: set[str] = field(default_factory=set)
+    transitional: bool = False  # the question asks what transitory articles say (entry into force, repeal)
 
 
 class CandidateFeatures:
@@ -88,7 +97,8 @@ class CandidateFeatures:
             bands[backend] = self.index.dense[backend].score_band(vectors[backend])
         return QueryContext(tokens=list(dict.fromkeys(query.tokens)), language=query.language,
                             vectors=vectors, bands=bands, named=set(self.named_in(query.naming_text)),
-                            articles=set(_ARTICLE.findall(query.text)))
+                            articles=set(_ARTICLE.findall(query.text)),
+                            transitional=bool(_TRANSITIONAL.search(query.text)))
 
     def matrix(self, query: Query, hits: list[Hit]) -> np.ndarray:
         """One row per hit (in hit order), columns as FEATURES."""
@@ -231,7 +241,7 @@ class CandidateFeatures:
     def _structure(self, context: QueryContext, positions: np.ndarray) -> dict[str, np.ndarray]:
         rows = [self._chunk_structure(context, self.index.chunks[int(p)], int(p)) for p in positions]
         names = ("article_match", "named_document", "names_any", "language_match", "is_legal", "position", "length",
-                 "quotable")
+                 "quotable", "transitory", "transitory_asked")
         return {name: np.array(column, dtype=np.float32) for name, column in zip(names, zip(*rows))}
 
     def _chunk_structure(self, context: QueryContext, chunk: Chunk, position: int) -> tuple[float, ...]:
@@ -240,9 +250,12 @@ class CandidateFeatures:
         article = float(bool(label and label.group(1) in context.articles))
         relative = (position - self.doc_first[chunk.document_id]) / max(1, self.doc_sizes[chunk.document_id])
         quotable = self._quotable(position)
+        in_article = document.article_at(chunk.start)
         return (article, float(chunk.document_id in context.named), float(bool(context.named)),
                 float(document.meta.language[:2] == context.language), float(document.meta.kind in LEGAL_KINDS),
-                relative, math.log1p(len(chunk.text)), float(quotable))
+                relative, math.log1p(len(chunk.text)), float(quotable),
+                float(in_article is not None and in_article.transitory),
+                float(in_article is not None and in_article.transitory and context.transitional))
 
 
 __all__ = ["FEATURES", "CandidateFeatures", "QueryContext"]
