@@ -108,3 +108,16 @@ def test_law_quotes_stand_in_articles_in_force_never_in_decree_notes(full_assist
             if document.meta.kind in ("law", "constitution") and document.articles:
                 article = document.article_at(citation.start)
                 assert article is not None and not article.transitory, (question, citation.quote[:80])
+
+
+@pytest.mark.slow
+def test_a_question_about_entry_into_force_reads_the_transitory_articles(full_assistant):
+    fanout = full_assistant.pipeline.retriever.inner.fanout
+    question = "Which laws in the collection repealed an earlier law on the same subject?"
+    query = full_assistant.query(question, [])
+    request = full_assistant.request(5, None, "hybrid", None)
+    assert query.asks_transition and fanout.applies(query, request)
+    kept = [e for e in fanout.evidence(query, request) if e.kept]
+    articles = [full_assistant.documents[e.document_id].article_at(full_assistant.chunks[h.position].start)
+                for e in kept for h in e.hits]
+    assert any(a is not None and a.transitory for a in articles)

@@ -21,3 +21,11 @@ def test_a_question_with_enough_words_stands_alone():
     query = contextualise(question, history, min_words=5)
     assert query.dense_text == question and "health" not in query.tokens
     assert contextualise(question, history, min_words=50).dense_text != question
+
+
+def test_questions_about_what_transitory_articles_say():
+    for question in ("¿Cuándo entró en vigor la Ley de Migración?", "Which laws repealed an earlier law?",
+                     "When did the refugee law take effect?", "¿Qué plazo tiene el Ejecutivo para expedir el reglamento?"):
+        assert contextualise(question, []).asks_transition, question
+    for question in ("Which laws guarantee migrants access to health care?", "¿Qué derechos tienen los refugiados?"):
+        assert not contextualise(question, []).asks_transition, question

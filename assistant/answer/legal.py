@@ -90,13 +90,14 @@ class LegalFanout:
             return coverage / s.refusal_min_coverage
         return max(h.dense_z for h in top) / s.min_z(request.backend)
 
-    def in_force(self, hit: Hit) -> bool:
-        """A passage of the law's own articles: not a transitory article nor a decree's
-        publication note (a law read without articles keeps every passage)."""
+    def in_force(self, hit: Hit, transition: bool = False) -> bool:
+        """A passage of the law's own articles: not a transitory article (unless the question
+        asks what those say: ``transition``) nor a decree's publication note (a law read
+        without articles keeps every passage)."""
         chunk = self.chunks[hit.position]
         document = self.documents[chunk.document_id]
         article = document.article_at(chunk.start)
-        return not document.articles or (article is not None and not article.transitory)
+        return not document.articles or (article is not None and (transition or not article.transitory))
 
     def evidence(self, query: Query, request: SearchRequest) -> list[LawEvidence]:
         """Every legal document in scope, strongest first, each marked kept or not (cached)."""
@@ -108,7 +109,8 @@ class LegalFanout:
         found = []
         per_law = self.settings.legal_hits_per_law
         for document_id in self.scope(request.filters, query):
-            hits = [h for h in self.search(query, request.within(document_id, 2 * per_law)) if self.in_force(h)]
+            hits = [h for h in self.search(query, request.within(document_id, 2 * per_law))
+                    if self.in_force(h, query.asks_transition)]
             found.append(LawEvidence(document_id, hits[:per_law], self.strength(query, hits[:per_law], request)))
         found.sort(key=lambda e: -e.strength)
         result = keep_strongest(found, self.settings)

@@ -49,13 +49,6 @@ BM25_K1, BM25_B = 1.5, 0.75
 UNQUOTED_SECTIONS = frozenset({"key_sources"})  # sections the writer never quotes from
 _ARTICLE = re.compile(r"\b(?:art[íi]culos?|articles?|art\.)\s*(\d+)", re.IGNORECASE)
 _LABEL_NUMBER = re.compile(r"(\d+)")
-# What a law's transitory articles say: when it takes effect, what it repeals, the deadlines
-# for its regulations and for adapting to it.
-_TRANSITIONAL = re.compile(r"\b(?:vigor|vigencia|into force|(?:took|takes?|come|came) effect|effective|"
-                           r"repeal\w*|abrog\w*|derog\w*|transitori\w*|transitional|reglamento|regulations?)\b",
-                           re.IGNORECASE)
-
-
 @dataclass
 class QueryContext:
     """What the features need to know about the question, computed once per question."""
@@ -98,7 +91,7 @@ class CandidateFeatures:
         return QueryContext(tokens=list(dict.fromkeys(query.tokens)), language=query.language,
                             vectors=vectors, bands=bands, named=set(self.named_in(query.naming_text)),
                             articles=set(_ARTICLE.findall(query.text)),
-                            transitional=bool(_TRANSITIONAL.search(query.text)))
+                            transitional=query.asks_transition)
 
     def matrix(self, query: Query, hits: list[Hit]) -> np.ndarray:
         """One row per hit (in hit order), columns as FEATURES."""

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 from assistant.records import Turn
 from assistant.text import question_language, tokenize
+
+# What a law's transitory articles say: when it takes effect, what it repeals, the deadlines
+# for its regulations and for adapting to it.
+TRANSITIONAL = re.compile(r"\b(?:vigor|vigencia|into force|(?:took|takes?|come|came) effect|effective|"
+                          r"repeal\w*|abrog\w*|derog\w*|transitori\w*|transitional|reglamento|regulations?)\b",
+                          re.IGNORECASE)
 
 
 @dataclass
@@ -33,6 +40,12 @@ class Query:
     def language(self) -> str:
         """"en" or "es": the language the question is asked in."""
         return question_language(self.text)
+
+    @functools.cached_property
+    def asks_transition(self) -> bool:
+        """Whether the question asks what a law's transitory articles say (when it took effect,
+        what it repealed, the deadline for its regulations)."""
+        return bool(TRANSITIONAL.search(self.text))
 
     @property
     def naming_text(self) -> str:
