@@ -164,3 +164,9 @@ def test_a_web_address_or_reference_code_holds_no_quantity_nor_date():
     # the same figures outside an address still count
     assert texts("Se vacunaron 79 personas migrantes en 2021.", "quantity") == ["79 personas migrantes"]
     assert texts("Se publicó en mayo de 2020 (véase www.dof.gob.mx).", "date") == ["mayo de 2020"]
+
+
+def test_a_later_label_in_a_list_of_articles_is_no_quantity():
+    assert texts("los casos a los que hacen referencia los artículos 35 Bis y 70 de la presente Ley", "quantity") == []
+    assert texts("under articles 12, 13 and 14 of the law, 45 persons were heard", "quantity") == ["45 persons"]
+    assert texts("Se atendieron 30 personas y 70 familias.", "quantity") == ["30 personas", "70 familias"]

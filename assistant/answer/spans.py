@@ -44,6 +44,12 @@ _LABEL_BEFORE = re.compile(r"(art[íi]culos?|articles?|art\.|arts\.|fracci[óo]n
                            r"cap[íi]tulo|chapter|numeral|apartado|inciso|page|p[áa]gina|p\.|no\.|"
                            r"número|number|footnote|nota|indicator|indicador|figure|figura|table|tabla|cuadro|gr[áa]fic[ao]|graph|"
                            r"chart|annex|anexo|box|recuadro)\s*$", re.IGNORECASE)
+# A later label in a list after a plural label word: the "70" of "artículos 35 Bis y 70",
+# the "13" of "articles 12, 13 and 14".
+_LABEL_LIST_BEFORE = re.compile(r"(?:art[íi]culos|articles|arts\.|fracciones|numerales|apartados|incisos|sections|"
+                                r"secciones|chapters|cap[íi]tulos|pages|p[áa]ginas|pp\.)\s+"
+                                r"(?:[\w-]+(?:\s+(?:Bis|Ter|Qu[áa]ter|Quintus|Sextus)\b)?(?:\s*,\s*|\s+(?:y|e|o|and|or|to|a)\s+))+$",
+                                re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w.,])(1[89]\d\d|20\d\d)(?![\w.,]\d)")
 _MONTHS = ("enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
            "diciembre|january|february|march|april|may|june|july|august|september|october|november|december")
@@ -150,6 +156,8 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
         before = sentence[max(0, match.start() - 14): match.start()]
         if _YEAR.fullmatch(bare) or _LABEL_BEFORE.search(before) or re.search(r"[\w]-?$", before):
             continue  # a year ("up to 2021"), a label's number ("Figure 2"), part of a code
+        if _LABEL_LIST_BEFORE.search(sentence[max(0, match.start() - 80): match.start()]):
+            continue  # a later label of a list ("artículos 35 Bis y 70")
         if enumerator(sentence, match.start(), match.end()) or DATE.match(sentence, match.start()):
             continue  # a list item's number ("5. El Gobierno …"), a day of a date
         if in_address(sentence, match.start(), match.end(), slash=True):
