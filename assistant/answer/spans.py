@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.ingest.readers.law_heads import LATIN  # an article suffix: "Bis", "Quáter", "Quintus"
 from assistant.text import fold, stopwords
 
 _UNITS_ES = ("uno|una|un|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|"
@@ -48,7 +49,7 @@ _LABEL_BEFORE = re.compile(r"(art[íi]culos?|articles?|art\.|arts\.|fracci[óo]n
 # the "13" of "articles 12, 13 and 14".
 _LABEL_LIST_BEFORE = re.compile(r"(?:art[íi]culos|articles|arts\.|fracciones|numerales|apartados|incisos|sections|"
                                 r"secciones|chapters|cap[íi]tulos|pages|p[áa]ginas|pp\.)\s+"
-                                r"(?:[\w-]+(?:\s+(?:Bis|Ter|Qu[áa]ter|Quintus|Sextus)\b)?(?:\s*,\s*|\s+(?:y|e|o|and|or|to|a)\s+))+$",
+                                rf"(?:[\w-]+(?:\s+{LATIN}\b)?(?:\s*,\s*|\s+(?:y|e|o|and|or|to|a)\s+))+$",
                                 re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w.,])(1[89]\d\d|20\d\d)(?![\w.,]\d)")
 _MONTHS = ("enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
@@ -188,9 +189,7 @@ def in_address(sentence: str, start: int, end: int, slash: bool = False) -> bool
     """Whether ``sentence[start:end]`` stands inside a web address — or, with ``slash``, inside
     any word holding a slash (a path or a document code: "C/106/40"). A date's own slashes
     ("20/05/2021") are the caller's to allow: only quantities pass ``slash``."""
-    left = len(sentence[:start]) - len(re.split(r"\s", sentence[:start])[-1])
-    right = end + len(re.split(r"\s", sentence[end:])[0])
-    word = sentence[left:right]
+    word = sentence[start - len(re.split(r"\s", sentence[:start])[-1]): end + len(re.split(r"\s", sentence[end:])[0])]
     return bool(_ADDRESS.search(word)) or (slash and "/" in word)
 
 

@@ -49,6 +49,8 @@ BM25_K1, BM25_B = 1.5, 0.75
 UNQUOTED_SECTIONS = frozenset({"key_sources"})  # sections the writer never quotes from
 _ARTICLE = re.compile(r"\b(?:art[íi]culos?|articles?|art\.)\s*(\d+)", re.IGNORECASE)
 _LABEL_NUMBER = re.compile(r"(\d+)")
+
+
 @dataclass
 class QueryContext:
     """What the features need to know about the question, computed once per question."""
