@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -86,11 +87,10 @@ def test_collect_reads_the_served_pool_with_the_fan_out_lead(full_index_settings
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(question, ensure_ascii=False) + "\n", encoding="utf-8")
     assistant = Assistant.open(full_index_settings.model_copy(update={"rerank_stage": "fusion"}))
-    groups = training.collect(assistant, load_testset(path), pool=50)
+    questions = load_testset(path)
+    groups = training.collect(assistant, questions, pool=50)
     assert len(groups) == 1 and groups[0].passages == ("LMigra.pdf|Artículo 8",)
     assert groups[0].features.shape[1] == len(FEATURES) and groups[0].relevance.any()
-    query = training.question_query(assistant, load_testset(path)[0])
-    request = assistant.request(10, None, "hybrid", None)
-    served = assistant.pipeline.retriever.retrieve(query, type(request)(k=10, mode="hybrid", backend=request.backend,
-                                                                      candidates=50))
+    request = replace(assistant.request(10, None, "hybrid", None), candidates=50)
+    served = assistant.pipeline.retriever.retrieve(training.question_query(assistant, questions[0]), request)
     assert len(groups[0].labels) == len(served)

@@ -182,6 +182,7 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
     return out
 
 
+_WORD_END, _WORD_START = re.compile(r"\S*$"), re.compile(r"\S*")  # the rest of the word around a span
 _ADDRESS = re.compile(r"https?:|www\.|://|\.(?:mx|org|com|net|gob|int|gov)\b", re.IGNORECASE)
 
 
@@ -189,7 +190,8 @@ def in_address(sentence: str, start: int, end: int, slash: bool = False) -> bool
     """Whether ``sentence[start:end]`` stands inside a web address — or, with ``slash``, inside
     any word holding a slash (a path or a document code: "C/106/40"). A date's own slashes
     ("20/05/2021") are the caller's to allow: only quantities pass ``slash``."""
-    word = sentence[start - len(re.split(r"\s", sentence[:start])[-1]): end + len(re.split(r"\s", sentence[end:])[0])]
+    before, after = _WORD_END.search(sentence, 0, start).group(0), _WORD_START.match(sentence, end).group(0)
+    word = before + sentence[start:end] + after
     return bool(_ADDRESS.search(word)) or (slash and "/" in word)
 
 
