@@ -201,3 +201,16 @@ def test_a_person_question_takes_only_a_rare_name_without_a_body_s_head_word():
     assert not judge.person_like("Mexico City")  # a place the corpus speaks of
     assert not judge.person_like("Ministry of Health")
     assert not judge.person_like("SIBISO")
+
+
+def test_a_list_question_asking_each_law_for_a_figure_needs_that_figure():
+    """"Which laws say how many shelters …" needs a count in the passages; the list answer
+    itself opens with no span. Without the figure ("how much … cost") the subject is partly there."""
+    counted = judge("Which laws say how many shelters the city opened in 2019?", 1, 0)
+    assert counted.outcome == "answered" and counted.answer_type == "list"
+    assert counted.span_start is None
+    costed = typed_judge(refusal_min_coverage=0.2).judge(
+        contextualise("Which laws say how much the city's 2019 shelters cost?", []), hits(1, 0), REQUEST)
+    assert costed.outcome == "partly" and costed.detail == "amount of money"
+    plain = judge("¿Qué leyes dan a los migrantes derecho a recibir atención médica?", 2, 3)
+    assert plain.outcome == "answered" and plain.answer_type == "list"

@@ -170,3 +170,13 @@ def test_a_later_label_in_a_list_of_articles_is_no_quantity():
     assert texts("los casos a los que hacen referencia los artículos 35 Bis y 70 de la presente Ley", "quantity") == []
     assert texts("under articles 12, 13 and 14 of the law, 45 persons were heard", "quantity") == ["45 persons"]
     assert texts("Se atendieron 30 personas y 70 familias.", "quantity") == ["30 personas", "70 familias"]
+
+
+def test_an_article_s_suffix_number_is_part_of_its_label_not_a_quantity():
+    """"Artículo 157 Bis 6": the 6 numbers the article, it counts nothing."""
+    assert texts("Artículo 157 Bis 6.- Las dependencias deberán participar con recursos humanos.", "quantity") == []
+    assert texts("Artículo 389 Bis 2.- El certificado será expedido por 3 profesionales.", "quantity") == [
+        "3 profesionales"]
+    assert texts("Conforme al Artículo 77 Bis 1, fracción II, toda persona tiene derecho.", "law_article") == [
+        "Artículo 77 Bis 1"]
+    assert texts("Article 30 Quintus and article 4 apply.", "law_article") == ["Article 30 Quintus", "article 4"]

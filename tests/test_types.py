@@ -173,3 +173,37 @@ def test_count_and_duration_questions_name_the_unit_of_time_they_count_in(unit, 
 ])
 def test_who_holds_a_post_asks_for_a_person(person, question):
     assert classify(question).person is person
+
+
+@pytest.mark.parametrize("expected,question", [
+    ("quantity", "What minimum age must a judge have?"),
+    ("quantity", "What late-payment rate applies to unpaid contributions?"),
+    ("quantity", "What qualified majority does the council need to approve a reform?"),
+    ("quantity", "Which poverty threshold does the programme use?"),
+    ("quantity", "¿Qué vigencia tiene la tarjeta de residente temporal?"),
+    ("quantity", "¿Con qué puntuación se calificó la dimensión de alianzas?"),
+    ("quantity", "¿Qué plazos tiene la autoridad para responder una queja?"),
+    ("money", "¿Cuál es el límite de gastos para una precampaña?"),
+    ("money", "What budget does the programme receive each year?"),
+    ("description", "What kind of support does the shelter give?"),
+    ("list", "What rights do asylum seekers have?"),
+])
+def test_a_measure_noun_after_what_asks_for_a_figure(expected, question):
+    assert classify(question).answer_type == expected
+
+
+@pytest.mark.parametrize("within,measure,question", [
+    ("money", "", "¿Qué leyes fijan cuánto se paga por una carta de naturalización?"),
+    ("quantity", "frequency", "¿Qué leyes dicen cuántas veces al año sesiona el consejo?"),
+    ("quantity", "share", "Which laws reserve a minimum percentage of the budget for rural housing?"),
+    ("quantity", "duration", "Which laws set the maximum duration of a temporary visitor permit?"),
+    ("quantity", "count", "Which laws say how many members sit on the national council?"),
+    (None, "", "Which laws guarantee migrants access to education?"),
+    (None, "", "¿Qué leyes protegen a las personas refugiadas?"),
+])
+def test_a_list_question_asking_each_law_for_a_figure_reads_that_figure(within, measure, question):
+    kind = classify(question)
+    assert kind.answer_type == "list" and not kind.typed  # still answered as a list of instruments
+    assert (kind.within.answer_type if kind.within else None) == within
+    assert kind.reading.measure == measure
+    assert kind.reading is (kind.within or kind)

@@ -111,8 +111,8 @@ class Finding:
 class SubjectTerms:
     """The question's distinctive terms (its entity), idf-weighted, matched loosely."""
 
-    def __init__(self, sparse: SparseIndex, tokens: list[str]) -> None:
-        self.terms = [t for t in dict.fromkeys(tokens) if t not in _ASKING and not t.isdigit()]
+    def __init__(self, sparse: SparseIndex, tokens: list[str], asking: Set[str] = frozenset()) -> None:
+        self.terms = [t for t in dict.fromkeys(tokens) if t not in _ASKING and t not in asking and not t.isdigit()]
         self.years = {t for t in tokens if re.fullmatch(r"(1[89]|20)\d\d", t)}  # a figure *for that year*
         self.weights = {t: sparse.idf(t) for t in self.terms}
 
@@ -148,15 +148,18 @@ class TypedJudge:
         kind = classify(query.text)
         base = self.evidence.judge(query, hits, request, candidates)
         base = base.model_copy(update={"answer_type": kind.answer_type, "comparative": kind.comparative})
-        if not base.answered or not (kind.typed or kind.comparative):
+        reading = kind.reading  # a list question asking each instrument for a figure reads figures
+        if not base.answered or not (reading.typed or kind.comparative):
             return base
-        findings = self.read(query, hits, kind)
-        return decide(base, findings, kind, query.text, self.settings, self.documents)
+        findings = self.read(query, hits, reading)
+        verdict = decide(base, findings, reading, query.text, self.settings, self.documents)
+        return base if verdict.answered and not kind.typed else verdict  # a list's answer opens with no span
 
     def read(self, query: Query, hits: list[Hit], kind: QuestionType) -> list[Finding]:
         """Every sentence of the top passages: subject coverage (sentence ± neighbour, with the
         document title and section path as context) and its answer spans."""
-        subject = SubjectTerms(self.sparse, query.tokens)  # a follow-up's include the previous question's
+        # a follow-up's tokens include the previous question's; "which laws" asks, it is no subject
+        subject = SubjectTerms(self.sparse, query.tokens, set(tokenize(" ".join(kind.listing))))
         counted = tokenize(kind.counted)[:1]
         findings = []
         for rank, hit in enumerate(hits[: self.settings.typed_judge_passages]):

@@ -67,15 +67,16 @@ class JudgeSignals:
 
     def read(self, query: Query, hits: list[Hit], request: SearchRequest, candidates: list[Hit]) -> Reading:
         kind = classify(query.text)
+        reading = kind.reading  # a list question asking each instrument for a figure reads figures
         coverage, z = self.evidence.signals(query, hits, self.typed.settings.min_z(request.backend), candidates)
-        findings = self.typed.read(query, hits, kind)
+        findings = self.typed.read(query, hits, reading)
         missing = self.evidence.unknown(query.text, query.expanded.keys())
         subject = max((f.coverage for f in findings), default=0.0)
         answering = [f for f in findings if f.spans]
-        answer = max((f.coverage for f in answering), default=0.0) if kind.typed else 1.0
-        counted = float(best_answer(answering, self.typed.settings).counted) if kind.typed and answering else \
-            float(not kind.typed)
-        row = np.array([[coverage, z, float(bool(missing)), subject, answer, float(kind.typed), counted]])
+        answer = max((f.coverage for f in answering), default=0.0) if reading.typed else 1.0
+        counted = float(best_answer(answering, self.typed.settings).counted) if reading.typed and answering else \
+            float(not reading.typed)
+        row = np.array([[coverage, z, float(bool(missing)), subject, answer, float(reading.typed), counted]])
         return Reading(row, findings, kind, missing)
 
 
@@ -121,7 +122,7 @@ class LearnedJudge:
         kind, findings = reading.kind, reading.findings
         base = Verdict(outcome="answered", answer_type=kind.answer_type, comparative=kind.comparative,
                        strength=max(reading.row[0, 0], reading.row[0, 1]), reason="the top passages cover the question")
-        detail = detail_of(kind)
+        detail = detail_of(kind.reading)
         if self.probability(reading.row) < self.threshold:
             answering = self.answering(findings, kind.answer_type)
             return with_span(base, answering, detail, query.text, self.signals.typed.settings) if kind.typed and answering else base
@@ -129,7 +130,7 @@ class LearnedJudge:
             return base.model_copy(update={"outcome": "not_in_documents",
                                            "reason": f"the documents never mention {', '.join(reading.missing)}"})
         closest = max(findings, key=lambda f: f.coverage, default=None)
-        if (kind.typed or kind.comparative) and closest is not None \
+        if (kind.reading.typed or kind.comparative) and closest is not None \
                 and closest.coverage >= self.signals.typed.settings.typed_subject_coverage:
             return partly(base, closest, detail, query.text)
         return base.model_copy(update={"outcome": "not_in_documents",

@@ -68,8 +68,9 @@ _AMOUNT = rf"(?:{_DIGITS}|{_WORD_NUMBER}){_MAGNITUDE}"
 MONEY = re.compile(rf"(?:(?:multa|fine)\s+(?:de|of)\s+)?(?:(?:US)?\$\s?{_DIGITS}{_MAGNITUDE}|"
                    rf"{_AMOUNT}(?:\s+(?:a|to|y|and|hasta)\s+{_AMOUNT})?\s+(?:de\s+)?(?:{_CURRENCY}))(?![\w])",
                    re.IGNORECASE)
-ARTICLE = re.compile(r"\b(?:art[íi]culos?|articles?|arts?\.)\s+\d+(?:o\b|º|°)?(?:\s+(?:bis|ter|qu[áa]ter)\b)?"
-                     r"(?:(?:,|\s+y|\s+and)\s+\d+(?:o\b|º|°)?)*", re.IGNORECASE)
+ARTICLE = re.compile(rf"\b(?:art[íi]culos?|articles?|arts?\.)\s+\d+(?:o\b|º|°)?(?:\s+{LATIN}\b(?:\s+\d{{1,3}}\b)?)?"
+                     r"(?:(?:,|\s+y|\s+and)\s+\d+(?:o\b|º|°)?)*", re.IGNORECASE)  # "Artículo 77 Bis 1"
+_SUFFIX_BEFORE = re.compile(rf"\d\s+{LATIN}\s*$", re.IGNORECASE)  # the "6" of "Artículo 157 Bis 6"
 _CONNECT = r"(?:of|for|on|the|and|de|del|la|las|los|el|y|para|en|a|al|in|to|e)"
 _CAP = r"(?:[A-ZÁÉÍÓÚÑ][\w'’-]*[\w]|[A-Z]{2,}[a-z]?)"
 NAME = re.compile(rf"{_CAP}(?:\s+(?:{_CONNECT}\s+){{0,2}}{_CAP})*(?:\s+\([A-Z][\w-]*\))?")
@@ -155,8 +156,9 @@ def quantities(sentence: str, question: str = "") -> list[Found]:
             continue  # the "10" of "4 in every 10"
         bare = fold(text).split()[-1]
         before = sentence[max(0, match.start() - 14): match.start()]
-        if _YEAR.fullmatch(bare) or _LABEL_BEFORE.search(before) or re.search(r"[\w]-?$", before):
-            continue  # a year ("up to 2021"), a label's number ("Figure 2"), part of a code
+        if (_YEAR.fullmatch(bare) or _LABEL_BEFORE.search(before) or _SUFFIX_BEFORE.search(before)
+                or re.search(r"[\w]-?$", before)):
+            continue  # a year ("up to 2021"), a label's number ("Figure 2", "157 Bis 6"), part of a code
         if _LABEL_LIST_BEFORE.search(sentence[max(0, match.start() - 80): match.start()]):
             continue  # a later label of a list ("artículos 35 Bis y 70")
         if enumerator(sentence, match.start(), match.end()) or DATE.match(sentence, match.start()):

@@ -26,7 +26,7 @@ or share question also names what it counts (``counted_noun``: "how many officer
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.answer.spans import time_unit
 from assistant.text import fold
@@ -37,7 +37,7 @@ TYPED = frozenset({"quantity", "date", "money", "person_org", "place", "law_arti
 
 _MONEY_WORDS = (r"cost|costs|price|fee|fees|fine|fines|pesos?|mxn|usd|dollars?|money|pay|paid|payment|"
                 r"salary|salaries|wage|wages|pension|compensation|amount|budget|lend|loan|funding|"
-                r"cuesta|cuestan|costo|coste|precio|multa|multas|dinero|pago|salario|pension|monto|"
+                r"cuesta|cuestan|costo|coste|precio|multa|multas|dinero|pago|paga|pagan|pagar|salario|pension|monto|"
                 r"presupuesto|indemnizacion|aporta|aporto|prestamo|cobra|tarifa|sancion economica|cash|currency|"
                 r"efectivo|moneda|apoyo economico|financial support")
 _ORG_HEADS = (r"ministry|ministries|secretariat|agency|agencies|institution|institute|body|bodies|"
@@ -45,6 +45,11 @@ _ORG_HEADS = (r"ministry|ministries|secretariat|agency|agencies|institution|inst
               r"forum|police|prosecutor'?s?|court|government|entity responsible|"
               r"undersecretariat|mechanism|dependencia|(sub)?secretaria|instancia|instituto|institucion|organismo|autoridad|oficina|unidad|"
               r"consejo|comision|comite|foro|policia|fiscalia|tribunal")
+# Nouns that name a measure: "what minimum age", "what surcharge rate", "qué vigencia máxima",
+# "con qué calificación numérica" ask for a figure (up to two words may stand before the noun).
+_MEASURE_NOUNS = (r"ages?|rates?|majority|threshold|deadlines?|score|scores|percentage|duration|term of office|"
+                  r"edad|edades|tasas?|mayoria|umbral|plazos?|calificacion|puntuacion|puntaje|vigencia|duracion|"
+                  r"periodicidad|porcentaje|limite de edad")
 _PLACE_HEADS = (r"states|cities|countries|municipalities|boroughs|alcaldias|places|regions|"
                 r"entidades|estados|ciudades|paises|municipios|lugares|regiones|where|donde")
 
@@ -59,7 +64,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"\bwhat (is the )?(minimum |maximum )?(monthly |annual )?(pension|salary|wage|fine|fee)\b|"
         rf"\bwhat (is|was|are|were) [\w' -]{{0,40}}?\b(budget|pension|salary|wage|fee|price|cost)s?\b|"
         rf"\b(cual|que) (es|era|fue|son) [\w -]{{0,40}}?\b(presupuesto|monto|sueldo|salario|cuota|renta|costo|precio|"
-        rf"pension|tarifa)s?\b|\bque (presupuesto|monto|sueldo|cuota|renta)\b|"
+        rf"pension|tarifa|gasto)s?\b|\bwhat (budget|fee|fine|salary|pension)s? (does|do|did|is|are|was|were)\b|\bque (presupuesto|monto|sueldo|cuota|renta)\b|"
         rf"\bque multa\b|\bcuanto (cuesta|cobra|dinero)\b")),
     ("quantity", re.compile(
         r"\b(how many|how long|how often|how much|what (share|percentage|proportion|part|fraction|slice|"
@@ -70,7 +75,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"a que distancia|que (distancia|edad|edades)|en cuanto tiempo|en que plazo|(is there|hay) (a |an |un )?"
         r"(time limit|deadline|plazo|limite de tiempo))\b|"
         r"\bwhat (is|was|are|were) [\w' -]{0,50}?\b(balance|population|number|total|rate|share|percentage|"
-        r"longest|shortest|maximum|minimum|size|proportion|period|deadline|term)\b")),
+        r"longest|shortest|maximum|minimum|size|proportion|period|deadline|term)\b|"
+        rf"\b(what|which|que|cual|con que|a que)( [\w-]+){{0,2}} ({_MEASURE_NOUNS})\b")),
     ("date", re.compile(
         r"(^|\b(and|or|y|o|but|pero) )(when|cuando)\b|"  # "when …" asks; "what happens when …" joins clauses
         r"\b(what years?|which years?|in what year|since when|until when|what date|which date|what day|during which years|"
@@ -97,8 +103,8 @@ MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"porcentaje|por ciento|proporcion|que parte|tasa)\b")),
     ("frequency", re.compile(r"\b(how often|how frequently|how many times|con que (frecuencia|periodicidad)|"
                              r"cada cuanto|cuantas veces)\b")),
-    ("duration", re.compile(r"\b(how long|how (quickly|soon|fast)|cuanto tiempo|plazo|deadline|time limit|durante cuanto|"
-                            r"validity|vigencia|"
+    ("duration", re.compile(r"\b(how long|how (quickly|soon|fast)|cuanto tiempo|plazos?|deadlines?|time limits?|durante cuanto|"
+                            r"validity|vigencia|duration|duracion|"
                             r"how many (days|weeks|months|years|hours)|cuant[oa]s (dias|semanas|meses|anos|horas)|"
                             r"within what (time|period)|(longest|shortest|maximum|minimum) (period|term|time|stay))\b")),
     ("count", re.compile(r"\b(how many|cuant[oa]s|number of|numero de)\b")),
@@ -130,11 +136,19 @@ class QuestionType:
     counted: str = ""  # count and share questions: the noun counted ("how many officers" → "officers")
     person: bool = False  # person_org questions asking for a person ("who is the head of …"), not a body
     unit: str = ""  # count and duration questions: the unit of time counted ("how many hours" → "hour")
+    within: QuestionType | None = None  # list questions: the figure each instrument must give
+    listing: tuple[str, ...] = ()  # that figure's reading: the list's own cue ("which laws"), no subject word
 
     @property
     def typed(self) -> bool:
         """True for types whose answer is a span: a figure, a date, an amount, a name, a place, an article."""
         return self.answer_type in TYPED
+
+    @property
+    def reading(self) -> QuestionType:
+        """The type whose answers the judge looks for: the figure a list question asks of each
+        instrument ("which laws fix how much … costs" → money), else the question's own type."""
+        return self.within or self
 
 
 def question_form(question: str) -> str:
@@ -203,6 +217,34 @@ def main_clause(question: str) -> str:
     return question[match.end():] if match else question
 
 
+def typed_as(answer_type: str, comparative: bool, match: re.Match[str], form: str,
+             within: QuestionType | None = None) -> QuestionType:
+    """The QuestionType a rule's ``match`` in ``form`` gives: what a quantity question measures
+    and counts, whether a person_org question asks for a person."""
+    measure = measure_asked(form) if answer_type == "quantity" else ""
+    noun = counted_noun(form) if measure else ""
+    return QuestionType(answer_type, comparative, tuple(match.group(0).split()), measure,
+                        noun if measure in ("count", "share") else "",
+                        answer_type == "person_org" and asks_for_person(form),
+                        time_unit(noun) if measure in ("count", "duration") else "", within)
+
+
+# A figure a list question asks of each instrument without "what": "set a minimum percentage",
+# "the maximum duration", "un plazo máximo".
+_BOUNDED_FIGURE = re.compile(r"\b(minimum|maximum|minim[oa]|maxim[oa]) (percentage|share|duration|deadline|term|period|"
+                             r"amount|age)s?\b|\b(porcentaje|duracion|plazo|monto|edad|vigencia)s? (minim|maxim)[oa]s?\b")
+
+
+def figure_asked(rest: str) -> QuestionType | None:
+    """The quantity or money a list question's remainder (``question_form``) asks for ("which
+    laws establish *cada cuántos años* …", "*cuánto cuesta* …", "*the maximum duration* of …")."""
+    for answer_type, pattern in RULES:
+        if answer_type in ("quantity", "money") and (match := pattern.search(rest)):
+            return typed_as(answer_type, False, match, rest)
+    match = _BOUNDED_FIGURE.search(rest)
+    return typed_as("quantity", False, match, rest) if match else None
+
+
 def classify(question: str) -> QuestionType:
     """The answer type of ``question`` (module docstring: the rules and their order).
 
@@ -225,12 +267,9 @@ def classify(question: str) -> QuestionType:
         joined = re.match(r"(and|y) ", match.group(0))
         embedded = start > 0 and not joined and not re.search(r"(,|\band|\by)\s*(for |por |\w+ )?$", form[:start])
         if not (embedded and _AUXILIARY.match(form)):
-            measure = measure_asked(form) if answer_type == "quantity" else ""
-            noun = counted_noun(form) if measure else ""
-            return QuestionType(answer_type, comparative, tuple(match.group(0).split()), measure,
-                                noun if measure in ("count", "share") else "",
-                                answer_type == "person_org" and asks_for_person(form),
-                                time_unit(noun) if measure in ("count", "duration") else "")
+            within = figure_asked(form[match.end():]) if answer_type == "list" else None
+            within = replace(within, listing=tuple(match.group(0).split())) if within else None
+            return typed_as(answer_type, comparative, match, form, within)
     if is_yes_no(form):
         return QuestionType("yes_no", comparative)
     return QuestionType("description", comparative)
