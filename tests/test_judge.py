@@ -165,10 +165,13 @@ def test_spans_of_the_measure_asked_come_first():
     text = "In 2021, 225,955 Mexicans were repatriated; 11.3% of them were women, within 30 días hábiles."
     spans = [(text.index(t), text.index(t) + len(t)) for t in ("225,955 Mexicans", "11.3%", "30 días hábiles")]
     count, share, duration = spans
-    assert by_measure(spans, text, "share") == [share, count]  # "what interest rate" is not "cinco años"
-    assert by_measure(spans, text, "duration") == [duration, count]
+    assert by_measure(spans, text, "share") == [share]  # "what interest rate" is not "cinco años"
+    assert by_measure(spans, text, "duration") == [duration]  # nor "how long" a count of people
     assert by_measure(spans, text, "") == spans
-    assert by_measure(spans, text, "frequency") == [count]  # a bare number stays
+    assert by_measure(spans, text, "frequency") == []
+    bare = text + " The term is 40."
+    forty = (bare.index("40"), bare.index("40") + 2)
+    assert by_measure([forty, spans[0]], bare, "duration") == [forty]  # a bare number stays
 
 
 def test_a_count_takes_no_time_or_share_and_a_unit_of_time_no_other_unit():
@@ -178,9 +181,9 @@ def test_a_count_takes_no_time_or_share_and_a_unit_of_time_no_other_unit():
     spans = [(text.index(t), text.index(t) + len(t)) for t in ("225,955 Mexicans", "11.3%", "30 días hábiles", "2 weeks")]
     count, share, days, weeks = spans
     assert by_measure(spans, text, "count") == [count]  # "how many young people" is not "18 to 29 years"
-    assert by_measure(spans, text, "count", "day") == [days, count]  # "how many working days"
-    assert by_measure(spans, text, "duration", "week") == [weeks, count]  # "how many weeks": not 30 días
-    assert by_measure(spans, text, "duration") == [days, weeks, count]
+    assert by_measure(spans, text, "count", "day") == [days]  # "how many working days"
+    assert by_measure(spans, text, "duration", "week") == [weeks]  # "how many weeks": not 30 días
+    assert by_measure(spans, text, "duration") == [days, weeks]  # "how long": not 225,955 Mexicans
     once = text + " It meets una vez al año."
     yearly = (once.index("una vez"), once.index("una vez") + len("una vez"))
     assert by_measure([yearly, count], once, "count") == [count]  # "how many questions" is not "una vez"

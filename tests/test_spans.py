@@ -33,8 +33,9 @@ def test_a_proportion_is_one_span_and_each_span_says_what_it_measures():
     assert texts("Four in every 10 went abroad and 43,329 persons left.", "quantity") == [
         "Four in every 10", "43,329 persons left"]  # the "10" is not a span of its own
     assert [measure_of(t) for t in ("11.3%", "more than 90 per cent", "4 in every 10", "dos veces al año",
-                                    "30 días hábiles", "four years", "225,955 Mexicans repatriated")] == [
-        "share", "share", "share", "frequency", "duration", "duration", "count"]
+                                    "hasta en dos ocasiones", "30 días hábiles", "four years",
+                                    "225,955 Mexicans repatriated")] == [
+        "share", "share", "share", "frequency", "frequency", "duration", "duration", "count"]
     assert [time_unit(t) for t in ("30 días hábiles", "four years", "seis meses", "48 horas", "two quarters",
                                    "43,329 persons")] == ["day", "year", "month", "hour", "quarter", ""]
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass
 
-from assistant.answer.spans import ACRONYM, ARTICLE, comparisons, find_spans, measure_of, time_unit
+from assistant.answer.spans import ACRONYM, ARTICLE, NUMBER, comparisons, find_spans, measure_of, time_unit
 from assistant.answer.types import QuestionType, classify
 from assistant.answer.unknown import UnknownNames
 from assistant.ingest.chunking import is_quotable, sentence_spans
@@ -227,7 +227,8 @@ def by_measure(found: list[tuple[int, int]], text: str, measure: str, unit: str 
     """Spans of the asked measure first (a share for "what percentage", a time for "how long").
     A span that states another measure is no answer ("how many young people" is not "18 to 29
     years", "what interest rate" not "cinco años", "how many questions" not "una vez"); a
-    bare number is kept. A count of a unit of time ("how many working days") asks for a
+    bare number is kept, but a count of something else is no time nor frequency ("how long" is
+    not "60 member cities", "cada cuánto" not "dos testigos"). A count of a unit of time ("how many working days") asks for a
     duration, and a question counting in one unit ("how many hours") takes no other unit
     ("sesenta días")."""
     if not measure:
@@ -235,7 +236,8 @@ def by_measure(found: list[tuple[int, int]], text: str, measure: str, unit: str 
     wanted = "duration" if unit else measure
     kept = [(span, measure_of(text[span[0]: span[1]])) for span in found
             if not unit or time_unit(text[span[0]: span[1]]) in ("", unit)]
-    kept = [(span, of) for span, of in kept if of in ("count", wanted)]
+    kept = [(span, of) for span, of in kept if of == wanted or (
+        of == "count" and (wanted == "count" or NUMBER.fullmatch(text[span[0]: span[1]].strip())))]
     return [span for span, of in kept if of == wanted] + [span for span, of in kept if of != wanted]
 
 

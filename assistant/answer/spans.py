@@ -83,7 +83,7 @@ _PERCENT_END = re.compile(r"%|cent|ciento$")  # a share already carries its unit
 ACRONYM = re.compile(r"[A-Z]{2,}[a-z]?")  # "COMAR", "ONGs" (fullmatch)
 _SHARE = re.compile(r"%|per\s*cent|percent|por\s+ciento|\b(?:in|out of|of every|in every|de cada|en cada)\s+\S",
                     re.IGNORECASE)
-_FREQUENCY = re.compile(r"\b(?:vez|veces|times?|once|twice)\b", re.IGNORECASE)
+_FREQUENCY = re.compile(r"\b(?:vez|veces|times?|once|twice|ocasi[óo]n|ocasiones|occasions?)\b", re.IGNORECASE)
 _TIME_UNIT = re.compile(r"\b(?:(?P<day>d[íi]as?|days?)|(?P<week>semanas?|weeks?)|(?P<month>mes(?:es)?|months?)|"
                         r"(?P<year>a[ñn]os?|years?)|(?P<hour>horas?|hours?)|(?P<quarter>trimestres?|quarters?)|"
                         r"(?P<bimester>bimestres?))\b", re.IGNORECASE)
