@@ -217,3 +217,31 @@ def test_a_list_question_asking_each_law_for_a_figure_needs_that_figure():
     assert costed.outcome == "partly" and costed.detail == "amount of money"
     plain = judge("¿Qué leyes dan a los migrantes derecho a recibir atención médica?", 2, 3)
     assert plain.outcome == "answered" and plain.answer_type == "list"
+
+
+def test_a_body_s_name_in_full_comes_before_a_law_s_short_form_and_a_post_counts():
+    from assistant.answer.judge import generic_body, named_body
+
+    assert named_body("Ministry of Foreign Affairs") and named_body("COMAR")
+    assert named_body("Secretario de Seguridad y Protección Ciudadana")  # "¿quién preside …?"
+    assert not named_body("Mexico City") and not named_body("Instituto")
+    assert generic_body("Instituto") and generic_body("Coordinación Nacional") and generic_body("Sistema Nacional")
+    assert not generic_body("Centro Nacional de Prevención de Desastres") and not generic_body("CENAPRED")
+    text = ("El Comité Nacional estará presidido por el Secretario de Seguridad y Protección Ciudadana, "
+            "o en su ausencia por el titular de la Coordinación Nacional.")
+    subject = SubjectTerms(tiny_index().sparse, tokenize("¿Quién preside el Comité Nacional?"))
+    post, short = ((text.index(t), text.index(t) + len(t)) for t in
+                   ("Secretario de Seguridad y Protección Ciudadana", "Coordinación Nacional"))
+    assert by_subject([short, post], text, subject, 0, len(text), body=True)[0] == post
+
+
+@pytest.mark.parametrize("body,question", [
+    (True, "Which federal ministry handles passports?"),
+    (True, "¿Qué dependencia capitalina atiende a los migrantes?"),
+    (False, "Who chairs the commission?"),
+    (False, "Who is the current head of the housing institute?"),
+])
+def test_a_question_naming_a_kind_of_body_asks_for_a_body(body, question):
+    from assistant.answer.types import classify
+
+    assert classify(question).body is body

@@ -181,3 +181,8 @@ def test_an_article_s_suffix_number_is_part_of_its_label_not_a_quantity():
     assert texts("Conforme al Artículo 77 Bis 1, fracción II, toda persona tiene derecho.", "law_article") == [
         "Artículo 77 Bis 1"]
     assert texts("Article 30 Quintus and article 4 apply.", "law_article") == ["Article 30 Quintus", "article 4"]
+
+
+def test_a_decree_s_heading_in_capitals_is_no_name():
+    assert texts("DECRETO por el que se reforma el reglamento interior.", "person_org", "¿Qué organismo?") == []
+    assert texts("La COMAR recibe las solicitudes.", "person_org", "¿Qué organismo?") == ["COMAR"]

@@ -26,7 +26,7 @@ from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
 from assistant.settings import Settings
 from assistant.stages import SearchRequest
-from assistant.text import cognate_keys, cognate_match, token_set, tokenize
+from assistant.text import cognate_keys, cognate_match, fold, token_set, tokenize
 
 class EvidenceJudge:
     """Answer when coverage or dense surprise passes its threshold (module docstring)."""
@@ -84,6 +84,10 @@ _ASKING = frozenset(tokenize(
 _ORG_HEAD = re.compile(r"\b(Ministry|Secretar[ií]a|Secretariat|Commission|Comisi[óo]n|Institute|Instituto|"
                        r"Council|Consejo|Unit|Unidad|System|Sistema|Office|Oficina|Agency|Police|Polic[ií]a|"
                        r"Prosecutor|Fiscal[ií]a|Authority|Committee|Comit[ée])\b")
+# A post's holder answers "who presides …" as a body does ("el Secretario de Seguridad …").
+_POST_HEAD = re.compile(r"\b(Secretari[oa]|Secretary|Minister|Director|Directora|Presidente|Presidenta|President|"
+                        r"Titular|Coordinador|Coordinadora|Comisionad[oa]|Jef[ea])\b")
+_BARE_QUALIFIER = frozenset({"nacional", "federal", "general", "national", "tecnica", "technical"})
 _AUXILIARIES = re.compile(r"(?i)(do|does|did|is|are|was|were|can|could|will|would|has|have|had|must|should|"
                           r"es|son|fue|fueron|se|ha|han|hay|puede|pueden|debe|deben)$")  # a subject phrase stops there
 _NAMED = frozenset({"person_org", "place", "law_article"})  # names and labels: paraphrase-tolerant
@@ -173,6 +177,7 @@ class TypedJudge:
                 matched = subject.covered(window)
                 found = list(answer_spans(document, start, end, kind, query.text))
                 found = [f for f in found if self.person_like(document.text[f[0]:f[1]])] if kind.person else found
+                found = [f for f in found if named_body(document.text[f[0]:f[1]])] if kind.body else found
                 found = by_subject(found, document.text, subject, start, end,
                                    kind.answer_type == "person_org") if len(found) > 1 else found
                 found = by_measure(found, document.text, kind.measure, kind.unit)
@@ -204,21 +209,34 @@ class TypedJudge:
                                        for a, b in spans]
 
 
+def named_body(name: str) -> bool:
+    """An acronym, or a name of two words or more with a body's or a post's head word
+    ("Ministry of Foreign Affairs", "Comisión Mexicana …", "Secretario de Seguridad …")."""
+    return ACRONYM.fullmatch(name) is not None or (
+        (_ORG_HEAD.search(name) is not None or _POST_HEAD.search(name) is not None) and len(name.split()) >= 2)
+
+
+def generic_body(name: str) -> bool:
+    """A law's short form for a body named in full elsewhere: a head word alone or with
+    "Nacional" / "Federal" ("el Instituto", "Consejo Nacional", "Sistema Nacional")."""
+    words = name.split()
+    return not ACRONYM.fullmatch(name) and (len(words) == 1 or (
+        len(words) == 2 and fold(words[1]).lower() in _BARE_QUALIFIER))
+
+
 def by_subject(found: list[tuple[int, int]], text: str, subject: SubjectTerms,
                start: int, end: int, body: bool = False) -> list[tuple[int, int]]:
     """Best answer span first: one whose own words name a subject term ("86 embassies"), then
     the one nearest the sentence's rarest subject word ("Venezuela (14%)"), then a body's name.
-    With ``body`` (a "who / which agency" question) a body's name comes first: an acronym or
-    a name of two words or more with a head such as "Ministry" or "Comisión"."""
+    With ``body`` (a "who / which agency" question) a body's name (``named_body``) comes
+    first, a short form (``generic_body``) after the names in full."""
     anchors = [(subject.weights.get(t, 0.0), m.start() + start) for m in re.finditer(r"\w+", text[start:end])
                for t in tokenize(m.group(0)) if t in subject.weights]
     anchor = max(anchors)[1] if anchors else start
 
-    def key(span: tuple[int, int]) -> tuple[bool, bool, int, bool]:
+    def key(span: tuple[int, int]) -> tuple[bool, bool, bool, int, bool]:
         words = text[span[0]: span[1]]
-        named_body = ACRONYM.fullmatch(words) is not None or (
-            _ORG_HEAD.search(words) is not None and len(words.split()) >= 2)
-        return (body and not named_body, not subject.covered(token_set(words)),
+        return (body and not named_body(words), body and generic_body(words), not subject.covered(token_set(words)),
                 min(abs(span[0] - anchor), abs(span[1] - anchor)), not _ORG_HEAD.search(words))
     return sorted(found, key=key)
 

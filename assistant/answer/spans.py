@@ -254,8 +254,9 @@ def names(sentence: str, question: str) -> list[Found]:
         numeral = re.fullmatch(r"[IVXLCDM]+", text) is not None  # a fracción's number, not an acronym
         gloss = bool(out) and re.fullmatch(r"\s*\(\s*", sentence[out[-1].end: begin]) is not None
         reference = re.match(r"\s+\d{1,2}[-/]\d{1,2}[-/]\d{4}", sentence[match.end():]) is not None  # "DOF 19-05-2017"
+        instrument = _INSTRUMENT.search(text.title() if text.isupper() else text)  # "DECRETO por el que …"
         if (not words or all(w in asked for w in words) or (single and at_start) or numeral
-                or _INSTRUMENT.search(text) or gloss or reference):
+                or instrument or gloss or reference):
             continue
         out.append(Found(begin, match.end(), text))
     return out

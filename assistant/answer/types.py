@@ -136,6 +136,7 @@ class QuestionType:
     counted: str = ""  # count and share questions: the noun counted ("how many officers" → "officers")
     person: bool = False  # person_org questions asking for a person ("who is the head of …"), not a body
     unit: str = ""  # count and duration questions: the unit of time counted ("how many hours" → "hour")
+    body: bool = False  # person_org questions naming the kind of body asked ("which ministry", "qué dependencia")
     within: QuestionType | None = None  # list questions: the figure each instrument must give
     listing: tuple[str, ...] = ()  # that figure's reading: the list's own cue ("which laws"), no subject word
 
@@ -226,7 +227,9 @@ def typed_as(answer_type: str, comparative: bool, match: re.Match[str], form: st
     return QuestionType(answer_type, comparative, tuple(match.group(0).split()), measure,
                         noun if measure in ("count", "share") else "",
                         answer_type == "person_org" and asks_for_person(form),
-                        time_unit(noun) if measure in ("count", "duration") else "", within)
+                        time_unit(noun) if measure in ("count", "duration") else "",
+                        answer_type == "person_org" and re.search(rf"\b({_ORG_HEADS})\b", match.group(0)) is not None,
+                        within)
 
 
 # A figure a list question asks of each instrument without "what": "set a minimum percentage",
