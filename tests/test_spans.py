@@ -186,3 +186,11 @@ def test_an_article_s_suffix_number_is_part_of_its_label_not_a_quantity():
 def test_a_decree_s_heading_in_capitals_is_no_name():
     assert texts("DECRETO por el que se reforma el reglamento interior.", "person_org", "¿Qué organismo?") == []
     assert texts("La COMAR recibe las solicitudes.", "person_org", "¿Qué organismo?") == ["COMAR"]
+
+
+def test_a_unit_ends_before_a_participle_or_a_word_placing_the_time():
+    assert texts("dentro del término de 30 días hábiles contados a partir del ingreso", "quantity") == ["30 días hábiles"]
+    assert texts("ha residido durante los últimos cinco años inmediatos anteriores", "quantity") == ["cinco años"]
+    assert texts("The index has approximately 80 indicators grouped in six areas.", "quantity")[0] == \
+        "approximately 80 indicators"
+    assert texts("Se atendieron 79 personas migrantes.", "quantity") == ["79 personas migrantes"]  # a unit's own word

@@ -126,8 +126,15 @@ def _numbers_of(text: str) -> set[str]:
     return found
 
 
+# After a unit, a participle or a word placing the time is no part of it: "30 días hábiles
+# [contados]", "cinco años [inmediatos] anteriores", "80 indicators [grouped]".
+_NOT_UNIT = re.compile(r"\w{3,}(?:ed|ad[oa]s?|id[oa]s?)|anteriores|siguientes|posteriores|inmediat[oa]s|previ[oa]s|"
+                       r"following|previous|before|after|later|earlier|ago")
+
+
 def _with_unit(sentence: str, start: int, end: int, words: int = 2) -> int:
-    """Extend a number's end over its unit: up to ``words`` content words ("días hábiles")."""
+    """Extend a number's end over its unit: up to ``words`` content words ("días hábiles"),
+    never over a participle or a word placing the time after the first (``_NOT_UNIT``)."""
     stop = stopwords()
     cursor, taken = end, 0
     for match in re.finditer(r"\s+([^\W\d_][\w'-]*)", sentence[end:]):
@@ -137,7 +144,7 @@ def _with_unit(sentence: str, start: int, end: int, words: int = 2) -> int:
         if word in _UNIT_SKIP and taken < words:
             cursor = end + match.end()
             continue
-        if word in stop or len(word) < 3:
+        if word in stop or len(word) < 3 or (taken and _NOT_UNIT.fullmatch(word)):
             break
         cursor, taken = end + match.end(), taken + 1
         if taken >= words:
