@@ -17,6 +17,7 @@ from assistant.search.learned import RankerModel
 from assistant.search.query import Hit, contextualise
 from assistant.settings import Settings
 from assistant.stages import SearchRequest
+from assistant.text import tokenize
 from tests.tiny import tiny_assistant, tiny_index
 
 REQUEST = SearchRequest(k=4, mode="hybrid", backend="fake")
@@ -104,9 +105,16 @@ def test_which_article_prefers_the_laws_own_sentences_to_a_reports_mention():
     law = Finding(rank=3, document_id="law", start=0, end=10, coverage=0.2, spans=((0, 5),))
     bare = Finding(rank=1, document_id="law", start=20, end=30, coverage=0.9)
     judge = learned()
-    assert judge.answering([report, law, bare], "law_article") == [law]
-    assert judge.answering([report, bare], "law_article") == [report]
-    assert judge.answering([report, law, bare], "quantity") == [report, law]
+    query = contextualise("Which article protects migrants?", [])
+    assert judge.answering([report, law, bare], "law_article", query) == [law]
+    assert judge.answering([report, bare], "law_article", query) == [report]
+    assert judge.answering([report, law, bare], "quantity", query) == [report, law]
+    # the law the question names wins; a law the corpus lacks is read in the report's mention of it
+    named = contextualise("¿Qué artículo de la Ley de Prueba protege a los migrantes?", [])
+    assert judge.answering([report, law], "law_article", named) == [law]
+    judge.names.absent = [frozenset(tokenize("Law on Interculturality"))]
+    absent = contextualise("Which article of the Law on Interculturality protects migrants?", [])
+    assert judge.answering([report, law], "law_article", absent) == [report]
 
 
 def test_the_threshold_decides():

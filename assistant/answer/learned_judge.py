@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.instruments import InstrumentNames
 from assistant.answer.judge import EvidenceJudge, Finding, TypedJudge, best_answer, detail_of, partly, with_span
 from assistant.answer.types import QuestionType, classify
 from assistant.records import LEGAL_KINDS, Verdict
@@ -87,6 +88,7 @@ class LearnedJudge:
         self.signals = signals
         self.model = model
         self.threshold = threshold
+        self.names = InstrumentNames(signals.typed.documents)  # "which article of <law>"
 
     @classmethod
     def load(cls, typed: TypedJudge, settings: Settings) -> LearnedJudge | EvidenceJudge:
@@ -104,14 +106,20 @@ class LearnedJudge:
         """P(the documents do not answer) for one SIGNALS row."""
         return 1.0 / (1.0 + math.exp(-float(self.model.score(row)[0])))
 
-    def answering(self, findings: list[Finding], answer_type: str) -> list[Finding]:
-        """Sentences holding an answer of the asked type; for "which article", those of the
-        laws themselves when there are any (an article's own heading, not a report's mention)."""
+    def answering(self, findings: list[Finding], answer_type: str, query: Query) -> list[Finding]:
+        """Sentences holding an answer of the asked type. For "which article": those of the law
+        the question names; for a law the corpus does not hold, the report's mentions of it;
+        else the laws' own (an article's heading, not a report's mention) when there are any."""
         found = [f for f in findings if f.spans]
         if answer_type != "law_article":
             return found
         documents = self.signals.typed.documents
+        named = set(self.names.named_in(query.naming_text))
         legal = [f for f in found if documents[f.document_id].meta.kind in LEGAL_KINDS]
+        if named:
+            return [f for f in found if f.document_id in named] or legal or found
+        if self.names.names_absent(query.naming_text):
+            return [f for f in found if f not in legal] or found
         return legal or found
 
     def judge(self, query: Query, hits: list[Hit], request: SearchRequest,
@@ -124,7 +132,7 @@ class LearnedJudge:
                        strength=max(reading.row[0, 0], reading.row[0, 1]), reason="the top passages cover the question")
         detail = detail_of(kind.reading)
         if self.probability(reading.row) < self.threshold:
-            answering = self.answering(findings, kind.answer_type)
+            answering = self.answering(findings, kind.answer_type, query)
             return with_span(base, answering, detail, query.text, self.signals.typed.settings) if kind.typed and answering else base
         if reading.missing:
             return base.model_copy(update={"outcome": "not_in_documents",
