@@ -194,3 +194,11 @@ def test_a_unit_ends_before_a_participle_or_a_word_placing_the_time():
     assert texts("The index has approximately 80 indicators grouped in six areas.", "quantity")[0] == \
         "approximately 80 indicators"
     assert texts("Se atendieron 79 personas migrantes.", "quantity") == ["79 personas migrantes"]  # a unit's own word
+
+
+def test_a_linking_word_is_part_of_a_unit_only_before_one_and_a_day_of_the_month_is_no_quantity():
+    assert texts("Se reformó el artículo 251 y 146 de la Ley Federal del Trabajo.", "quantity") == ["146"]
+    assert texts("equivaldrá al tres por ciento del monto total", "quantity") == ["tres por ciento"]
+    assert texts("cobrará 30 por hora trabajada", "quantity") == ["30 por hora"]
+    assert texts("a más tardar el día 8 del mes de septiembre", "quantity") == []
+    assert texts("en un plazo de 8 días", "quantity") == ["8 días"]

@@ -41,7 +41,7 @@ NUMBER = re.compile(rf"(?<![\w.,-])(?:(?:more|less|fewer) than |at least |up to 
                     rf"roughly |some |almost |nearly |over |m[aá]s de |menos de |al menos |hasta |cerca de |casi |"
                     rf"aproximadamente |alrededor de |unos |unas )?"
                     rf"(?:{_DIGITS}|{_WORD_NUMBER}){_MAGNITUDE}{_PERCENT}?(?![\w]|[-/.]\d|\.$)", re.IGNORECASE)
-_LABEL_BEFORE = re.compile(r"(art[íi]culos?|articles?|art\.|arts\.|fracci[óo]n|section|secci[óo]n|"
+_LABEL_BEFORE = re.compile(r"(art[íi]culos?|articles?|art\.|arts\.|fracci[óo]n|section|secci[óo]n|d[íi]a|"
                            r"cap[íi]tulo|chapter|numeral|apartado|inciso|page|p[áa]gina|p\.|no\.|"
                            r"número|number|footnote|nota|indicator|indicador|figure|figura|table|tabla|cuadro|gr[áa]fic[ao]|graph|"
                            r"chart|annex|anexo|box|recuadro)\s*$", re.IGNORECASE)
@@ -136,17 +136,18 @@ def _with_unit(sentence: str, start: int, end: int, words: int = 2) -> int:
     """Extend a number's end over its unit: up to ``words`` content words ("días hábiles"),
     never over a participle or a word placing the time after the first (``_NOT_UNIT``)."""
     stop = stopwords()
-    cursor, taken = end, 0
+    cursor, taken, skipped = end, 0, end
     for match in re.finditer(r"\s+([^\W\d_][\w'-]*)", sentence[end:]):
-        if match.start() != cursor - end or taken >= words + 1:
+        if match.start() != skipped - end or taken >= words + 1:
             break
         word = fold(match.group(1))
         if word in _UNIT_SKIP and taken < words:
-            cursor = end + match.end()
+            skipped = end + match.end()  # "por", "de": kept only before a unit word ("30 por ciento", not "146 de")
             continue
         if word in stop or len(word) < 3 or (taken and _NOT_UNIT.fullmatch(word)):
             break
-        cursor, taken = end + match.end(), taken + 1
+        cursor = skipped = end + match.end()
+        taken += 1
         if taken >= words:
             break
     return cursor
