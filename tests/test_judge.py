@@ -245,3 +245,9 @@ def test_a_question_naming_a_kind_of_body_asks_for_a_body(body, question):
     from assistant.answer.types import classify
 
     assert classify(question).body is body
+
+
+def test_a_year_does_not_answer_on_what_date():
+    verdict = judge("On what date did the city open 12 shelters in 2019?", 1, 0)
+    assert verdict.outcome == "partly" and verdict.detail == "date or year"
+    assert judge("When did the city open its 12 shelters?", 1, 0).outcome == "answered"

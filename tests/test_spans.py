@@ -202,3 +202,13 @@ def test_a_linking_word_is_part_of_a_unit_only_before_one_and_a_day_of_the_month
     assert texts("cobrará 30 por hora trabajada", "quantity") == ["30 por hora"]
     assert texts("a más tardar el día 8 del mes de septiembre", "quantity") == []
     assert texts("en un plazo de 8 días", "quantity") == ["8 días"]
+
+
+def test_a_wage_is_an_amount_only_as_minimum_wages_and_a_day_is_more_than_a_year():
+    from assistant.answer.spans import has_day
+
+    assert texts("recibirá un apoyo equivalente a un salario mínimo general vigente", "money") == [
+        "un salario mínimo general vigente"]
+    assert texts("garantizarán a sus trabajadores un salario remunerador", "money") == []
+    assert [has_day(t) for t in ("2 January 2020", "5 de octubre", "20/05/2021", "March 2022", "2019")] == [
+        True, True, True, False, False]

@@ -207,3 +207,15 @@ def test_a_list_question_asking_each_law_for_a_figure_reads_that_figure(within, 
     assert (kind.within.answer_type if kind.within else None) == within
     assert kind.reading.measure == measure
     assert kind.reading is (kind.within or kind)
+
+
+@pytest.mark.parametrize("exact,question", [
+    (True, "On what date did the reform come into force?"),
+    (True, "¿En qué fecha exacta se firmó el convenio?"),
+    (True, "¿Qué día se instaló el consejo?"),
+    (False, "In what year was the council created?"),
+    (False, "¿Cuándo se creó el consejo?"),
+])
+def test_a_date_question_asking_for_the_day_wants_more_than_a_year(exact, question):
+    kind = classify(question)
+    assert kind.answer_type == "date" and kind.exact is exact

@@ -17,7 +17,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass
 
-from assistant.answer.spans import ACRONYM, ARTICLE, NUMBER, comparisons, find_spans, measure_of, time_unit
+from assistant.answer.spans import ACRONYM, ARTICLE, NUMBER, comparisons, find_spans, has_day, measure_of, time_unit
 from assistant.answer.types import QuestionType, classify
 from assistant.answer.unknown import UnknownNames
 from assistant.ingest.chunking import is_quotable, sentence_spans
@@ -269,7 +269,8 @@ def answer_spans(document: Document, start: int, end: int, kind: QuestionType,
         return ()
     if not kind.typed:
         return ((start, start),) if kind.comparative else ()
-    found = [(start + f.start, start + f.end) for f in find_spans(sentence, kind.answer_type, question)]
+    found = [(start + f.start, start + f.end) for f in find_spans(sentence, kind.answer_type, question)
+             if not kind.exact or has_day(f.text)]  # "on what date": a year is no answer
     article = document.article_at(start) if kind.answer_type == "law_article" else None
     if article is not None:
         heading = ARTICLE.match(document.text, article.start, article.end)

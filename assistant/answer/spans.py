@@ -59,8 +59,18 @@ _YEAR_RANGE = (r"\b(?:between|from|entre|de|desde|del)\s+(?:1[89]|20)\d\d\s+(?:a
 DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:de\s+)?(?:{_MONTHS})(?:\s+(?:de(?:l)?\s+)?(?:1[89]|20)\d\d)?|"
                   rf"(?:{_MONTHS})\s+\d{{1,2}}(?:,\s*(?:1[89]|20)\d\d)?|(?:{_MONTHS})\s+(?:de(?:l)?\s+)?"
                   rf"(?:1[89]|20)\d\d)\b|{_YEAR_RANGE}|(?<![\w.,])(?:(?:since|desde|until|hasta)\s+)?(?:1[89]\d\d|20\d\d)(?![\w.,]\d)", re.IGNORECASE)
+_DAY = re.compile(rf"\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}(?!\d)|\b\d{{1,2}}[/-]\d{{1,2}}[/-]\d{{2,4}}\b",
+                  re.IGNORECASE)
+
+
+def has_day(span: str) -> bool:
+    """Whether a date span gives the day ("2 January 2020", "5 de octubre", "March 3"), not only
+    a month or a year."""
+    return _DAY.search(span) is not None
+
+
 _CURRENCY = (r"(?:mexican\s+)?pesos(?:\s+mexicanos)?|mxn|usd|us\s?dollars|dollars|d[óo]lares|euros?|"
-             r"(?:d[íi]as\s+de\s+)?salarios?(?:\s+m[íi]nimos?)?(?:\s+generales?)?(?:\s+vigentes?)?|"
+             r"(?:d[íi]as\s+de\s+)?salarios?\s+m[íi]nimos?(?:\s+general(?:es)?)?(?:\s+vigentes?)?|"
              r"d[íi]as\s+de\s+salario(?:\s+m[íi]nimo)?|veces\s+(?:el\s+valor\s+(?:diario\s+)?de\s+)?"
              r"la\s+(?:uma|unidad\s+de\s+medida\s+y\s+actualizaci[óo]n)|umas?|"
              r"unidades\s+de\s+medida\s+y\s+actualizaci[óo]n")

@@ -136,6 +136,7 @@ class QuestionType:
     counted: str = ""  # count and share questions: the noun counted ("how many officers" → "officers")
     person: bool = False  # person_org questions asking for a person ("who is the head of …"), not a body
     unit: str = ""  # count and duration questions: the unit of time counted ("how many hours" → "hour")
+    exact: bool = False  # date questions asking for the day ("on what date", "qué día", "fecha exacta")
     body: bool = False  # person_org questions naming the kind of body asked ("which ministry", "qué dependencia")
     within: QuestionType | None = None  # list questions: the figure each instrument must give
     listing: tuple[str, ...] = ()  # that figure's reading: the list's own cue ("which laws"), no subject word
@@ -218,6 +219,10 @@ def main_clause(question: str) -> str:
     return question[match.end():] if match else question
 
 
+_EXACT_DATE = re.compile(r"\b(what|which) (exact )?(date|day)\b|\b(que|cual|en que) (fecha|dia)\b|\bfecha exacta\b|"
+                         r"\bexact date\b|\bon what date\b")
+
+
 def typed_as(answer_type: str, comparative: bool, match: re.Match[str], form: str,
              within: QuestionType | None = None) -> QuestionType:
     """The QuestionType a rule's ``match`` in ``form`` gives: what a quantity question measures
@@ -228,6 +233,7 @@ def typed_as(answer_type: str, comparative: bool, match: re.Match[str], form: st
                         noun if measure in ("count", "share") else "",
                         answer_type == "person_org" and asks_for_person(form),
                         time_unit(noun) if measure in ("count", "duration") else "",
+                        answer_type == "date" and _EXACT_DATE.search(form) is not None,
                         answer_type == "person_org" and re.search(rf"\b({_ORG_HEADS})\b", match.group(0)) is not None,
                         within)
 
