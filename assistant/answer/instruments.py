@@ -66,6 +66,11 @@ def without_asking_phrase(question: str) -> str:
     return _ASKING_PHRASE.sub(" ", question, count=1)
 
 
+def name_tokens(mention: str) -> frozenset[str]:
+    """The words of an instrument's name, without its parentheses ("Law on Migration (2011)")."""
+    return frozenset(tokenize(re.sub(r"\(.*?\)", "", mention)))
+
+
 class InstrumentNames:
     """Every way the corpus names a corpus document: its title, and each profile mention
     linked (via Key Sources) to it — so "Migration Law" finds the Ley de Migración."""
@@ -76,12 +81,12 @@ class InstrumentNames:
             linked = {e.id: e.document_id for e in document.key_sources if e.document_id}
             for mention in document.mentions:
                 for target in {linked[i] for i in mention.key_source_ids if i in linked}:
-                    names.add((frozenset(tokenize(re.sub(r"\(.*?\)", "", mention.text))), target))
+                    names.add((name_tokens(mention.text), target))
         kept = [(tokens, target) for tokens, target in names if len(tokens) >= 2]
         self.names = sorted(kept, key=lambda pair: (pair[1], sorted(pair[0])))
         held = {tokens for tokens, _ in kept}
-        self.absent = sorted({frozenset(tokenize(re.sub(r"\(.*?\)", "", m.text))) for d in documents.values()
-                              for m in d.mentions if m.kind == "instrument"} - held - {frozenset()},
+        self.absent = sorted({name_tokens(m.text) for d in documents.values() for m in d.mentions
+                              if m.kind == "instrument"} - held - {frozenset()},
                              key=sorted)  # instruments the profile names and the corpus does not hold
 
     def names_absent(self, question: str) -> bool:

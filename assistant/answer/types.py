@@ -21,6 +21,9 @@ A typed cue anywhere wins over a yes/no opening ("Is there support …, and who 
 A quantity question also says what it measures (``MEASURES``): a share ("what percentage"),
 a frequency ("how often"), a duration ("how long", "plazo") or a count ("how many"); a count
 or share question also names what it counts (``counted_noun``: "how many officers").
+A measure noun after "what" / "qué" asks for a figure ("what minimum age", "qué vigencia").
+A list question that asks each instrument for a figure ("which laws fix how much … costs")
+stays a list, and ``QuestionType.reading`` is that figure's type, which the judge reads.
 """
 
 from __future__ import annotations
@@ -226,7 +229,8 @@ _EXACT_DATE = re.compile(r"\b(what|which) (exact )?(date|day)\b|\b(que|cual|en q
 def typed_as(answer_type: str, comparative: bool, match: re.Match[str], form: str,
              within: QuestionType | None = None) -> QuestionType:
     """The QuestionType a rule's ``match`` in ``form`` gives: what a quantity question measures
-    and counts, whether a person_org question asks for a person."""
+    and counts, whether a date question wants the day, whether a person_org question asks for
+    a person or names the kind of body it asks for."""
     measure = measure_asked(form) if answer_type == "quantity" else ""
     noun = counted_noun(form) if measure else ""
     return QuestionType(answer_type, comparative, tuple(match.group(0).split()), measure,
