@@ -112,13 +112,15 @@ class LegalAnswer:
     def claim_quotes(self, instrument: Instrument, claim: Citation, request: SearchRequest,
                      quoter: Quoter) -> list[Citation]:
         """A corpus law the profile's claim names: the article the claim cites ("Article 13 of
-        the General Health Law"), else the article that best matches the claim."""
+        the General Health Law"), else the article in force that best matches the claim (never
+        the decree's heading, which names the law too)."""
         if not instrument.in_corpus or not instrument.document_id:
             return []
         query = contextualise(claim.quote, [])
         cited = next((c for c in claim.cites if c.document_id == instrument.document_id), None)
         hits = (quoter.hits_in(cited.document_id, cited.start, cited.end) if cited is not None else
-                quoter.search(query, request.within(instrument.document_id, self.settings.legal_hits_per_law)))
+                [h for h in quoter.search(query, request.within(instrument.document_id, self.settings.legal_hits_per_law))
+                 if self.fanout.in_force(h)])
         return quoter.cite(quoter.select(query.own_tokens, hits, 1, query.language), 0)
 
     def claimed_instrument(self, mentioned: Instrument, evidence: dict[str, LawEvidence]) -> Instrument:
