@@ -85,15 +85,15 @@ class InstrumentNames:
         kept = [(tokens, target) for tokens, target in names if len(tokens) >= 2]
         self.names = sorted(kept, key=lambda pair: (pair[1], sorted(pair[0])))
         held = {tokens for tokens, _ in kept}
-        self.absent = sorted({name_tokens(m.text) for d in documents.values() for m in d.mentions
-                              if m.kind == "instrument"} - held - {frozenset()},
+        self.absent = sorted({tokens for d in documents.values() for m in d.mentions if m.kind == "instrument"
+                              for tokens in [name_tokens(m.text)] if len(tokens) >= 2} - held,
                              key=sorted)  # instruments the profile names and the corpus does not hold
 
     def names_absent(self, question: str) -> bool:
         """Whether the question names an instrument the profile mentions but the corpus does
         not hold ("Mexico City's Law on Interculturality …") and no corpus document."""
         words = set(tokenize(without_asking_phrase(question)))
-        return not self.named_in(question) and any(len(t) >= 2 and t <= words for t in self.absent)
+        return not self.named_in(question) and any(tokens <= words for tokens in self.absent)
 
     def named_in(self, question: str) -> list[str]:
         """Corpus documents the question names ("the Migration Law", "Ley General de Salud")."""

@@ -56,10 +56,11 @@ _MONTHS = ("enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiemb
            "diciembre|january|february|march|april|may|june|july|august|september|october|november|december")
 _YEAR_RANGE = (r"\b(?:between|from|entre|de|desde|del)\s+(?:1[89]|20)\d\d\s+(?:and|to|until|y|a|al|hasta)\s+(?:1[89]|20)\d\d\b|"
                r"(?<![\w.,])(?:1[89]|20)\d\d\s?[–-]\s?(?:1[89]|20)\d\d(?![\w.,]\d)")  # "between 2014 and 2018", "2015–2020"
-DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:de\s+)?(?:{_MONTHS})(?:\s+(?:de(?:l)?\s+)?(?:1[89]|20)\d\d)?|"
-                  rf"(?:{_MONTHS})\s+\d{{1,2}}(?:,\s*(?:1[89]|20)\d\d)?|(?:{_MONTHS})\s+(?:de(?:l)?\s+)?"
+_DAY_OF_MONTH = (rf"\d{{1,2}}\s+(?:de\s+)?(?:{_MONTHS})", rf"(?:{_MONTHS})\s+\d{{1,2}}")  # "5 de octubre", "March 3"
+DATE = re.compile(rf"\b(?:{_DAY_OF_MONTH[0]}(?:\s+(?:de(?:l)?\s+)?(?:1[89]|20)\d\d)?|"
+                  rf"{_DAY_OF_MONTH[1]}(?:,\s*(?:1[89]|20)\d\d)?|(?:{_MONTHS})\s+(?:de(?:l)?\s+)?"
                   rf"(?:1[89]|20)\d\d)\b|{_YEAR_RANGE}|(?<![\w.,])(?:(?:since|desde|until|hasta)\s+)?(?:1[89]\d\d|20\d\d)(?![\w.,]\d)", re.IGNORECASE)
-_DAY = re.compile(rf"\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}(?!\d)|\b\d{{1,2}}[/-]\d{{1,2}}[/-]\d{{2,4}}\b",
+_DAY = re.compile(rf"\b{_DAY_OF_MONTH[0]}\b|\b{_DAY_OF_MONTH[1]}(?!\d)|\b\d{{1,2}}[/-]\d{{1,2}}[/-]\d{{2,4}}\b",
                   re.IGNORECASE)
 
 
