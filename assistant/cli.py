@@ -321,6 +321,15 @@ def _register_train_judge() -> None:
 _register_train_judge()
 
 
+def _register_train_adapter() -> None:
+    from assistant.search.adapter_training import register
+
+    register(app)
+
+
+_register_train_adapter()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

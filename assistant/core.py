@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from assistant.answer.legal import FanoutRetriever, LegalFanout
 from assistant.answer.legal_answer import LegalAnswer
 from assistant.answer.verify import StoredTextVerifier
 from assistant.embedding import Embedder, load_embedder
+from assistant.embedding.adapter import QueryAdapter, load_adapter
 from assistant.errors import DocumentNotFound, FilterError, OffsetError, QuestionError, UnknownRetriever, check_question
 from assistant.records import Answer, Document, Filters, Passage, Turn
 from assistant.search.assessment import GapRetriever
@@ -32,6 +34,8 @@ from assistant.search.rerank import DenseOrder, DocumentCap, FusionOrder
 from assistant.settings import Settings
 from assistant.stages import Judge, Pipeline, SearchRequest
 from assistant.storage import IndexProblem, LoadedIndex, load_index, stale_documents
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -46,6 +50,7 @@ class Assistant:
         self.manifest = index.manifest
         self._embedders: dict[str, Embedder] = dict(embedders or {})  # preloaded (tests), else lazily
         self._lock = threading.Lock()
+        self._adapters: dict[str, QueryAdapter | None] = {}  # per backend, loaded once
         # Whether the documents changed since the build (set by open; the faces show it).
         self.index_state: dict = {"stale": False, "changes": [], "rebuilding": False}
         self.default_embedder = (
@@ -98,7 +103,36 @@ class Assistant:
 
     @functools.lru_cache(maxsize=512)  # noqa: B019 - bounded, one Assistant per process
     def query_vector(self, backend: str, text: str) -> np.ndarray:
-        return self.embedder(backend).embed_query(text)
+        """The question's vector for ``backend``, moved by its query adapter when one is set."""
+        vector = self.embedder(backend).embed_query(text)
+        adapter = self.adapter(backend)
+        return adapter.apply(vector) if adapter is not None else vector
+
+    def adapter(self, backend: str) -> QueryAdapter | None:
+        """``backend``'s query adapter (Settings.query_adapter), None when there is none; an
+        unreadable file is logged and ignored, so the last good index keeps serving."""
+        if backend not in self._adapters:
+            dense = self.index.dense.get(backend)
+            try:
+                self._adapters[backend] = (load_adapter(self.settings.query_adapter, backend, dense.dim)
+                                           if dense is not None else None)
+            except ValueError as error:
+                log.warning("query adapter ignored: %s", error)
+                self._adapters[backend] = None
+        return self._adapters[backend]
+
+    @contextmanager
+    def adapted(self, backend: str, adapter: QueryAdapter | None) -> Iterator[None]:
+        """Search with another adapter for ``backend`` (None: the plain model), then restore;
+        training swaps in out-of-fold adapters, the evaluation's ``+plain`` configurations none."""
+        kept = self.adapter(backend)
+        self._adapters[backend] = adapter
+        self.query_vector.cache_clear()
+        try:
+            yield
+        finally:
+            self._adapters[backend] = kept
+            self.query_vector.cache_clear()
 
     def warm_up(self) -> None:
         """Load the default embedder, run one query, compute the corpus moments, let the

