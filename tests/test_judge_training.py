@@ -13,6 +13,7 @@ from assistant.answer import judge_training
 from assistant.answer.learned_judge import SIGNALS
 from assistant.cli import app
 from assistant.search.learned import RankerModel
+from tests.tiny import tiny_assistant
 
 
 def test_refusal_figures_count_refusals_as_the_positive_class():
@@ -50,7 +51,7 @@ def test_train_writes_a_model_the_judge_reads(tmp_path, monkeypatch):
     monkeypatch.setattr(judge_training, "collect", lambda assistant, judge, questions: (x, y, []))
     monkeypatch.setattr("assistant.evaluation.testset.load_testset", lambda path: [])
     out = tmp_path / "judge.json"
-    report = judge_training.train(None, None, [tmp_path / "train.jsonl"], out, max_false_refusal=0.1)
+    report = judge_training.train(tiny_assistant(), None, [tmp_path / "train.jsonl"], out, max_false_refusal=0.1)
     model = RankerModel.read(out, SIGNALS)
     assert report["written"] == str(out) and model.meta["threshold"] == report["cross_validated"]["threshold"]
     assert model.meta["cross_validated"]["false_refusal_rate"] <= 0.1

