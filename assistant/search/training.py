@@ -29,6 +29,13 @@ DEFAULT_TRAINING = ("eval/dev.jsonl", "eval/tune.jsonl", "eval/tune2.jsonl", "ev
 # sentence max-sim signals (every quotable sentence has a vector) the cosine itself helps,
 # its gap to the best candidate does not.
 SHIPPED_FEATURES = tuple(f for f in FEATURES if not f.startswith(("dense2", "sentence_gap")))
+SECOND_BACKEND_FEATURES = ("dense2", "dense2_z", "dense2_gap")  # read when ranker_backends names two
+
+
+def shipped_features(backends: list[str]) -> tuple[str, ...]:
+    """The features a ranker over ``backends`` is trained on (a second backend adds dense2)."""
+    extra = SECOND_BACKEND_FEATURES if len(backends) > 1 else ()
+    return tuple(f for f in FEATURES if f in SHIPPED_FEATURES or f in extra)
 
 
 @dataclass
@@ -119,6 +126,22 @@ def training_files(files: list[Path] | None) -> list[Path]:
 
 
 TRAINING_HELP = f"Training test sets (default: {' '.join(DEFAULT_TRAINING)})."
+
+
+def open_for_training(files: list[Path] | None, **overrides):
+    """The ``mgi train-*`` commands' start: the chosen training files (a held-out file is a
+    usage error), the Settings (with ``overrides``) and the Assistant over the built index."""
+    import typer
+
+    from assistant.core import Assistant
+    from assistant.settings import get_settings
+
+    try:
+        chosen = training_files(files)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    settings = get_settings(**overrides)
+    return chosen, settings, Assistant.open(settings)
 
 
 def question_query(assistant, question):
@@ -218,10 +241,11 @@ def collect_files(assistant, files: list[Path], pool: int) -> list[Group]:
 
 
 def train(assistant, files: list[Path], kind: str, pool: int, out: Path | None,
-          features: tuple[str, ...] = SHIPPED_FEATURES, groups: list[Group] | None = None) -> dict:
+          features: tuple[str, ...] | None = None, groups: list[Group] | None = None) -> dict:
     """Collect (unless ``groups`` are given), cross-validate, fit on everything and (with
     ``out``) write the model file."""
     groups = collect_files(assistant, files, pool) if groups is None else groups
+    features = features or shipped_features(list(assistant.settings.ranker_backends))
     return train_groups(groups, kind, out, features, {"trained_on": [str(f) for f in files], "pool": pool,
                                                       "backends": list(assistant.settings.ranker_backends),
                                                       "query_adapters": adapter_names(assistant)})
@@ -266,17 +290,10 @@ def register(app) -> None:
         by_passage: bool = typer.Option(False, "--by-passage", help="Ablation folds keep questions that share an evidence article or section together (new passages in every held-out fold)."),
     ) -> None:
         """Train the learned second-stage ranker on the training splits (never eval/test.jsonl)."""
-        from assistant.core import Assistant
-        from assistant.settings import get_settings
-
-        try:
-            chosen = training_files(files)
-        except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
-        settings = get_settings(rerank_stage="fusion")
-        assistant = Assistant.open(settings)
+        chosen, settings, assistant = open_for_training(files, rerank_stage="fusion")
         target = None if dry_run else (out or settings.ranker_model)
         groups = collect_files(assistant, chosen, pool)
         typer.echo(json.dumps(train(assistant, chosen, model, pool, target, groups=groups), indent=1))
         if ablate:
-            typer.echo(json.dumps(ablation(groups, model, by_passage=by_passage), indent=1))
+            typer.echo(json.dumps(ablation(groups, model, shipped_features(list(settings.ranker_backends)),
+                                           by_passage=by_passage), indent=1))
