@@ -9,7 +9,7 @@ corpus never mentions, how much of the question's subject the best top sentence 
 for typed questions how well the best sentence *holding an answer of the asked type* covers
 it and whether that sentence names what a "how many …" question counts — and combines them
 with a small logistic model trained on the training splits
-(``mgi train-judge``, assistant.answer.judge_training; shipped as judge-v1.json beside this
+(``mgi train-judge``, assistant.answer.judge_training; shipped as judge-v2.json beside this
 module, scored with numpy). It refuses when the model's probability reaches the threshold
 chosen by cross-validation (stored in the model; Settings.judge_refuse_probability overrides).
 
