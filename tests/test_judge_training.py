@@ -58,6 +58,28 @@ def test_train_writes_a_model_the_judge_reads(tmp_path, monkeypatch):
     assert json.loads(out.read_text())["features"] == list(SIGNALS)
 
 
+def test_trees_train_a_model_whose_probabilities_match_scikit_learn(tmp_path, monkeypatch):
+    """``--model trees``: the exported gradient-boosted judge scores as the fitted one does."""
+    rng = np.random.default_rng(2)
+    y = np.array([1] * 30 + [0] * 90)
+    x = rng.normal(size=(120, len(SIGNALS)))
+    x[:, 4] -= 2.0 * y
+    monkeypatch.setattr(judge_training, "collect", lambda assistant, judge, questions: (x, y, []))
+    monkeypatch.setattr("assistant.evaluation.testset.load_testset", lambda path: [])
+    out = tmp_path / "judge.json"
+    report = judge_training.train(tiny_assistant(), None, [tmp_path / "t.jsonl"], out, max_false_refusal=0.1, kind="trees")
+    model = RankerModel.read(out, SIGNALS)
+    assert report["model"] == "trees" and model.kind == "trees"
+    fitted = judge_training.make_model("trees").fit(x, y)
+    expected = fitted.predict_proba(x)[:, 1]
+    assert np.allclose(1 / (1 + np.exp(-model.score(x))), expected, atol=1e-4)
+
+
+def test_the_command_rejects_an_unknown_model_kind():
+    result = CliRunner().invoke(app, ["train-judge", "eval/dev.jsonl", "--model", "forest", "--dry-run"])
+    assert result.exit_code == 2 and "logistic" in result.output
+
+
 @pytest.mark.parametrize("held_out", ["eval/test.jsonl", "eval/test2.jsonl", "eval/test3.jsonl", "eval/test4.jsonl", "eval/test5.jsonl"])
 def test_the_command_refuses_the_held_out_split(held_out):
     result = CliRunner().invoke(app, ["train-judge", held_out])

@@ -3,7 +3,8 @@
 Each training question (the files of ``DEFAULT_TRAINING`` — never the held-out
 eval/test.jsonl) runs the ask path's retrieve and rerank stages; ``LearnedJudge.signals``
 gives its SIGNALS row and the label is whether the test set marks it unanswerable. A
-logistic regression (scikit-learn, scaled, class-balanced) is compared by 5-fold
+logistic regression (scikit-learn, scaled, class-balanced) or gradient-boosted trees
+(``--model trees``) is compared by 5-fold
 cross-validation repeated over seeds; the refusal threshold is chosen on the
 cross-validated probabilities — the best refusal F1 whose false-refusal rate stays within
 ``max_false_refusal`` — and stored in the model file with the cross-validated figures.
@@ -67,13 +68,14 @@ def refusal_figures(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str,
             "false_refusal_rate": fp / max(1, int((y == 0).sum()))}
 
 
-def cross_validated(x: np.ndarray, y: np.ndarray, seeds: int = 5, folds: int = 5) -> np.ndarray:
-    """Each question's P(unanswerable) from models not trained on it, averaged over seeds."""
+def cross_validated(x: np.ndarray, y: np.ndarray, seeds: int = 5, folds: int = 5,
+                    kind: str = "logistic") -> np.ndarray:
+    """Each question's P(unanswerable) from ``kind`` models not trained on it, averaged over seeds."""
     probabilities = np.zeros((seeds, len(y)))
     for seed in range(seeds):
         fold_of = np.random.default_rng(seed).permutation(len(y)) % folds
         for fold in range(folds):
-            model = make_model("logistic").fit(x[fold_of != fold], y[fold_of != fold])
+            model = make_model(kind, seed).fit(x[fold_of != fold], y[fold_of != fold])
             probabilities[seed, fold_of == fold] = model.predict_proba(x[fold_of == fold])[:, 1]
     return probabilities.mean(axis=0)
 
@@ -92,21 +94,21 @@ def choose_threshold(p: np.ndarray, y: np.ndarray, max_false_refusal: float) -> 
 
 
 def train(assistant, signals: JudgeSignals, files: list[Path], out: Path | None,
-          max_false_refusal: float = MAX_FALSE_REFUSAL) -> dict:
+          max_false_refusal: float = MAX_FALSE_REFUSAL, kind: str = "logistic") -> dict:
     """Collect, cross-validate, choose the threshold, fit on everything, write the model."""
     from assistant.evaluation.testset import load_testset
 
     questions = [q for file in files for q in load_testset(file)]
     x, y, _ = collect_out_of_fold(assistant, signals, questions)
-    chosen = choose_threshold(cross_validated(x, y), y, max_false_refusal)
-    report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "cross_validated": chosen}
+    chosen = choose_threshold(cross_validated(x, y, kind=kind), y, max_false_refusal)
+    report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "model": kind, "cross_validated": chosen}
     if out is not None:
         meta = {"trained_on": [str(f) for f in files], "questions": int(len(y)), "unanswerable": int(y.sum()),
                 "threshold": chosen["threshold"], "cross_validated": chosen,
                 "max_false_refusal": max_false_refusal, "query_adapters": adapter_names(assistant),
                 "created": time.strftime("%Y-%m-%d")}
-        model = make_model("logistic").fit(x, y)
-        out.write_text(json.dumps(export_model(model, "logistic", SIGNALS, meta), indent=1), encoding="utf-8")
+        model = make_model(kind).fit(x, y)
+        out.write_text(json.dumps(export_model(model, kind, SIGNALS, meta), indent=1), encoding="utf-8")
         report["written"] = str(out)
     return report
 
@@ -122,12 +124,15 @@ def register(app) -> None:
         max_false_refusal: float = typer.Option(MAX_FALSE_REFUSAL, "--max-false-refusal", min=0.0, max=1.0,
                                                 help="Largest cross-validated share of answerable questions refused."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
+        model: str = typer.Option("logistic", "--model", help='"logistic" or "trees" (gradient boosting).'),
     ) -> None:
         """Train the learned judge on the training splits (never eval/test.jsonl)."""
         from assistant.answer.judge import TypedJudge
 
+        if model not in ("logistic", "trees"):
+            raise typer.BadParameter(f'--model must be "logistic" or "trees", not {model!r}')
         chosen, settings, assistant = open_for_training(files)
         index = assistant.index
         signals = JudgeSignals(TypedJudge(index.sparse, index.chunks, index.documents, settings))
         target = None if dry_run else (out or settings.judge_model)
-        typer.echo(json.dumps(train(assistant, signals, chosen, target, max_false_refusal), indent=1))
+        typer.echo(json.dumps(train(assistant, signals, chosen, target, max_false_refusal, model), indent=1))
