@@ -43,16 +43,23 @@ def test_cross_validation_scores_every_question_with_a_model_not_trained_on_it()
     assert p.shape == (80,) and p[y == 1].mean() > p[y == 0].mean() + 0.3
 
 
-def test_train_writes_a_model_the_judge_reads(tmp_path, monkeypatch):
-    rng = np.random.default_rng(1)
-    y = np.array([1] * 15 + [0] * 45)
-    x = rng.normal(size=(60, len(SIGNALS)))
+def _train_synthetic(tmp_path, monkeypatch, unanswerable: int, seed: int, kind: str = "logistic"):
+    """Train on synthetic signals (unanswerable questions cover less): rows, labels, report, model."""
+    rng = np.random.default_rng(seed)
+    y = np.array([1] * unanswerable + [0] * (3 * unanswerable))
+    x = rng.normal(size=(len(y), len(SIGNALS)))
     x[:, 4] -= 2.0 * y
     monkeypatch.setattr(judge_training, "collect", lambda assistant, judge, questions: (x, y, []))
     monkeypatch.setattr("assistant.evaluation.testset.load_testset", lambda path: [])
     out = tmp_path / "judge.json"
-    report = judge_training.train(tiny_assistant(), None, [tmp_path / "train.jsonl"], out, max_false_refusal=0.1)
-    model = RankerModel.read(out, SIGNALS)
+    report = judge_training.train(tiny_assistant(), None, [tmp_path / "train.jsonl"], out,
+                                  max_false_refusal=0.1, kind=kind)
+    return x, y, report, RankerModel.read(out, SIGNALS)
+
+
+def test_train_writes_a_model_the_judge_reads(tmp_path, monkeypatch):
+    _, _, report, model = _train_synthetic(tmp_path, monkeypatch, 15, seed=1)
+    out = tmp_path / "judge.json"
     assert report["written"] == str(out) and model.meta["threshold"] == report["cross_validated"]["threshold"]
     assert model.meta["cross_validated"]["false_refusal_rate"] <= 0.1
     assert json.loads(out.read_text())["features"] == list(SIGNALS)
@@ -60,15 +67,7 @@ def test_train_writes_a_model_the_judge_reads(tmp_path, monkeypatch):
 
 def test_trees_train_a_model_whose_probabilities_match_scikit_learn(tmp_path, monkeypatch):
     """``--model trees``: the exported gradient-boosted judge scores as the fitted one does."""
-    rng = np.random.default_rng(2)
-    y = np.array([1] * 30 + [0] * 90)
-    x = rng.normal(size=(120, len(SIGNALS)))
-    x[:, 4] -= 2.0 * y
-    monkeypatch.setattr(judge_training, "collect", lambda assistant, judge, questions: (x, y, []))
-    monkeypatch.setattr("assistant.evaluation.testset.load_testset", lambda path: [])
-    out = tmp_path / "judge.json"
-    report = judge_training.train(tiny_assistant(), None, [tmp_path / "t.jsonl"], out, max_false_refusal=0.1, kind="trees")
-    model = RankerModel.read(out, SIGNALS)
+    x, y, report, model = _train_synthetic(tmp_path, monkeypatch, 30, seed=2, kind="trees")
     assert report["model"] == "trees" and model.kind == "trees"
     fitted = judge_training.make_model("trees").fit(x, y)
     expected = fitted.predict_proba(x)[:, 1]
