@@ -74,8 +74,9 @@ def test_trees_train_a_model_whose_probabilities_match_scikit_learn(tmp_path, mo
     assert np.allclose(1 / (1 + np.exp(-model.score(x))), expected, atol=1e-4)
 
 
-def test_the_command_rejects_an_unknown_model_kind():
-    result = CliRunner().invoke(app, ["train-judge", "eval/dev.jsonl", "--model", "forest", "--dry-run"])
+@pytest.mark.parametrize("command", ["train-judge", "train-ranker"])
+def test_the_training_commands_reject_an_unknown_model_kind(command):
+    result = CliRunner().invoke(app, [command, "eval/dev.jsonl", "--model", "forest", "--dry-run"])
     assert result.exit_code == 2 and "logistic" in result.output
 
 

@@ -22,7 +22,8 @@ import numpy as np
 
 from assistant.answer.learned_judge import SIGNALS, JudgeSignals
 from assistant.search.learned import export_model
-from assistant.search.training import TRAINING_HELP, adapter_names, make_model, open_for_training, question_query
+from assistant.search.training import (MODEL_HELP, TRAINING_HELP, adapter_names, make_model, model_kind,
+                                       open_for_training, question_query)
 
 # The cross-validated false-refusal rate has run 2-5 points below the rate measured on
 # questions the judge never saw (test, test2, the tune4 fresh check), so the target is set
@@ -124,13 +125,11 @@ def register(app) -> None:
         max_false_refusal: float = typer.Option(MAX_FALSE_REFUSAL, "--max-false-refusal", min=0.0, max=1.0,
                                                 help="Largest cross-validated share of answerable questions refused."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
-        model: str = typer.Option("logistic", "--model", help='"logistic" or "trees" (gradient boosting).'),
+        model: str = typer.Option("logistic", "--model", help=MODEL_HELP, callback=model_kind),
     ) -> None:
         """Train the learned judge on the training splits (never eval/test.jsonl)."""
         from assistant.answer.judge import TypedJudge
 
-        if model not in ("logistic", "trees"):
-            raise typer.BadParameter(f'--model must be "logistic" or "trees", not {model!r}')
         chosen, settings, assistant = open_for_training(files)
         index = assistant.index
         signals = JudgeSignals(TypedJudge(index.sparse, index.chunks, index.documents, settings))

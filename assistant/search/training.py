@@ -174,6 +174,19 @@ def order_metrics(groups: list[Group], scores: list[np.ndarray], k: int = 5) -> 
             "pool_recall": float(np.mean([g.relevance.any(axis=0).mean() for g in groups]))}
 
 
+MODEL_KINDS = ("logistic", "trees")
+MODEL_HELP = '"logistic" or "trees" (gradient boosting).'
+
+
+def model_kind(value: str) -> str:
+    """The ``--model`` option of the training commands, checked before anything is loaded."""
+    if value not in MODEL_KINDS:
+        import typer
+
+        raise typer.BadParameter(f"use {' or '.join(MODEL_KINDS)}, not {value!r}")
+    return value
+
+
 def make_model(kind: str, seed: int = 0):
     """A scikit-learn classifier: "logistic" (scaled) or "trees" (gradient boosting)."""
     if kind == "logistic":
@@ -282,7 +295,7 @@ def register(app) -> None:
     @app.command("train-ranker")
     def train_ranker(
         files: list[Path] = typer.Argument(None, help=TRAINING_HELP),
-        model: str = typer.Option("logistic", "--model", help='"logistic" or "trees" (gradient boosting).'),
+        model: str = typer.Option("logistic", "--model", help=MODEL_HELP, callback=model_kind),
         pool: int = typer.Option(50, "--pool", min=5, help="Fused candidates per question."),
         out: Path = typer.Option(None, "--out", help="Write the model here (default: Settings.ranker_model)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
