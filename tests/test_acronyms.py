@@ -71,6 +71,18 @@ def test_expand_adds_the_name_to_the_query_and_the_judge_knows_the_acronym():
         "CONAPRED": "Consejo Nacional para Prevenir la Discriminación"}
 
 
+def test_an_acronym_in_another_languages_word_order_reads_as_the_corpus_acronym():
+    profile = Document(meta=DocumentMeta(id="p", file="profile.md", title="Profile", kind="profile", language="en"),
+                       text="The IOM supports the city. IOM staff trained officials. The OECD and the UN met.")
+    acronyms = Acronyms([profile], lambda token: {"iom": 2, "oecd": 1, "un": 1}.get(token, 0), 0)
+    assert acronyms.name_of("OIM") == "IOM" and acronyms.name_of("OCDE") == "OECD"  # Spanish word order
+    assert acronyms.name_of("MOI") == "IOM" and acronyms.name_of("ACNUR") is None
+    query = acronyms.expand(contextualise("¿Qué hace la OIM en la ciudad?", []))
+    assert query.expanded == {"OIM": "IOM"} and "iom" in query.tokens
+    rare = Acronyms([profile], lambda token: {"iom": 2}.get(token, 0), 2)  # IOM itself rare: no stand-in
+    assert rare.name_of("OIM") is None
+
+
 # -- slow tier ---------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_real_corpus_names_for_acronyms_people_use(full_index_settings):
@@ -82,6 +94,7 @@ def test_real_corpus_names_for_acronyms_people_use(full_index_settings):
     assert acronyms.resolve("LFPED") == "Ley Federal para Prevenir y Eliminar la Discriminación"
     assert acronyms.resolve("SEDATU") == "Secretaría de Desarrollo Agrario, Territorial y Urbano"
     assert acronyms.resolve("UNRWA") is None
+    assert acronyms.name_of("OIM") == "IOM" and acronyms.name_of("UNRWA") is None  # the profile's author
 
 
 @pytest.mark.slow

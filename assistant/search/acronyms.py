@@ -10,7 +10,9 @@ matched against the corpus's own capitalised names and document titles: its lett
 order, must be non-empty prefixes of consecutive content words of the name ("CO-NA-PRE-D"
 for Consejo Nacional [para] Prevenir [la] Discriminación), connectors giving a prefix or
 nothing. Among the names that fit, a document title wins, then the name the corpus uses most
-often, then the shorter one.
+often, then the shorter one. An acronym no name fits but whose letters, reordered, are an
+acronym the corpus does use stands for that one ("OIM" for the profile's "IOM": Spanish and
+English put a body's words in different orders).
 
 ``Acronyms.expand(query)`` adds the name to the query's BM25 tokens and dense text and
 records it in ``Query.expanded`` (the judge then does not take the acronym for a name the
@@ -100,6 +102,7 @@ class Acronyms:
     def warm_up(self) -> None:
         """Build the name table now (~0.5 s on the real corpus), not inside a request."""
         self.by_letter  # noqa: B018 - a cached property
+        self.by_letters  # noqa: B018
 
     @functools.cached_property
     def titles(self) -> frozenset[str]:
@@ -120,13 +123,32 @@ class Acronyms:
                 best = (key, phrase)
         return best[1] if best else None
 
+    @functools.cached_property
+    def by_letters(self) -> dict[str, str]:
+        """Sorted letters → the corpus's most used acronym of those letters (more than
+        ``rare`` passages): "OIM" is the Spanish order of the profile's "IOM"."""
+        counts = Counter(a for document in self.documents for a in _ACRONYM.findall(document.text))
+        table: dict[str, str] = {}
+        for acronym, _ in counts.most_common():
+            tokens = tokenize(acronym)
+            if tokens and all(self.frequency(t) > self.rare for t in tokens):
+                table.setdefault("".join(sorted(fold(acronym))), acronym)
+        return table
+
+    def name_of(self, acronym: str) -> str | None:
+        """What an acronym the corpus hardly spells stands for: a corpus name it shortens
+        (``resolve``), else the corpus's acronym of the same letters in another order — an
+        English and a Spanish acronym of one body differ in word order ("IOM" / "OIM",
+        "OECD" / "OCDE")."""
+        return self.resolve(acronym) or self.by_letters.get("".join(sorted(fold(acronym))))
+
     def expand(self, query: Query) -> Query:
         """The query with each unknown acronym's name added (module docstring)."""
         found = {}
         for acronym in dict.fromkeys(_ACRONYM.findall(query.text)):
             tokens = tokenize(acronym)
             if tokens and all(self.frequency(t) <= self.rare for t in tokens):
-                name = self.resolve(acronym)
+                name = self.name_of(acronym)
                 if name:
                     found[acronym] = name
         if not found:
