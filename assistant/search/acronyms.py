@@ -70,6 +70,11 @@ def abbreviates(acronym: str, words: tuple[str, ...]) -> int:
     return used if len(content) >= 2 and words[used - 1] not in _CONNECTORS else 0
 
 
+def _letters(acronym: str) -> str:
+    """An acronym's folded letters, sorted: one key for "OIM" and "IOM"."""
+    return "".join(sorted(fold(acronym)))
+
+
 class Acronyms:
     """The corpus's names, indexed by the first letter of each word they may start at (built
     by ``warm_up``, else on the first question that holds an unknown acronym)."""
@@ -100,9 +105,8 @@ class Acronyms:
         return table
 
     def warm_up(self) -> None:
-        """Build the name table now (~0.5 s on the real corpus), not inside a request."""
-        self.by_letter  # noqa: B018 - a cached property
-        self.by_letters  # noqa: B018
+        """Build the name and acronym tables now (~0.5 s on the real corpus), not inside a request."""
+        self.by_letter, self.by_letters  # noqa: B018 - cached properties
 
     @functools.cached_property
     def titles(self) -> frozenset[str]:
@@ -130,24 +134,26 @@ class Acronyms:
         counts = Counter(a for document in self.documents for a in _ACRONYM.findall(document.text))
         table: dict[str, str] = {}
         for acronym, _ in counts.most_common():
-            tokens = tokenize(acronym)
-            if tokens and all(self.frequency(t) > self.rare for t in tokens):
-                table.setdefault("".join(sorted(fold(acronym))), acronym)
+            if tokenize(acronym) and not self.spelled_rarely(acronym):
+                table.setdefault(_letters(acronym), acronym)
         return table
+
+    def spelled_rarely(self, acronym: str) -> bool:
+        """The corpus spells ``acronym`` in at most ``rare`` passages (so it is expanded)."""
+        return all(self.frequency(t) <= self.rare for t in tokenize(acronym))
 
     def name_of(self, acronym: str) -> str | None:
         """What an acronym the corpus hardly spells stands for: a corpus name it shortens
         (``resolve``), else the corpus's acronym of the same letters in another order — an
         English and a Spanish acronym of one body differ in word order ("IOM" / "OIM",
         "OECD" / "OCDE")."""
-        return self.resolve(acronym) or self.by_letters.get("".join(sorted(fold(acronym))))
+        return self.resolve(acronym) or self.by_letters.get(_letters(acronym))
 
     def expand(self, query: Query) -> Query:
         """The query with each unknown acronym's name added (module docstring)."""
         found = {}
         for acronym in dict.fromkeys(_ACRONYM.findall(query.text)):
-            tokens = tokenize(acronym)
-            if tokens and all(self.frequency(t) <= self.rare for t in tokens):
+            if tokenize(acronym) and self.spelled_rarely(acronym):
                 name = self.name_of(acronym)
                 if name:
                     found[acronym] = name
