@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     quote_keep_ratio: float = Field(0.55, ge=0, le=1, description="Keep sentences scoring at least this share of the best sentence's score.")
     quote_min_chars: int = Field(25, ge=1, description="Shorter sentences are never quoted.")
     quote_max_chars: int = Field(600, ge=50, description="Longer sentences are quoted clause by clause.")
+    quote_list_items: int = Field(12, ge=0, description='A quote that ends with a colon ("Son obligaciones de los mexicanos:") is followed by the best of this many quote units after it, in the same article or section (0: off).')
     named_documents_max: int = Field(3, ge=0, description="Documents the question names that are quoted first.")
     listed_laws_max: int = Field(4, ge=0, description='Corpus laws cited by the quoted passages that "which laws" answers quote too.')
 

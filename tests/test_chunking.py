@@ -56,3 +56,17 @@ def test_sentence_spans_skip_abbreviations_and_split_lists():
     spans = [text[a:b] for a, b in sentence_spans(text)]
     assert spans[0] == "El Art. 5o. dice algo."
     assert "I. Primera fracción;" in spans and "II. Segunda fracción." in spans
+
+
+def test_a_quote_unit_ends_before_its_trailing_reform_notes():
+    from assistant.ingest.chunking import without_note_tail
+
+    text = ("I. Investigar las causas de la emigración y dictar medidas\npara regularla;\n"
+            "Fracción recorrida DOF 11-11-2020, 27-05-2024 (antes fracción XXIII)\n"
+            "Artículo reformado DOF 17-07-1990\n")
+    end = without_note_tail(text, 0, len(text))
+    assert text[:end] == "I. Investigar las causas de la emigración y dictar medidas\npara regularla;"
+    plain = "II. Asistir a recibir instrucción cívica;\nque imparta el Estado."  # a wrapped line, no note
+    assert without_note_tail(plain, 0, len(plain)) == len(plain)
+    note = "Párrafo reformado DOF 04-05-2021"
+    assert without_note_tail(note, 0, len(note)) == len(note)  # all note: is_quotable drops it

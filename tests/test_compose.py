@@ -86,3 +86,73 @@ def test_an_english_question_over_a_spanish_law_quotes_the_article_that_answers_
     assert law and "No se impondrá sanción alguna" in law[0].quote and law[0].article.startswith("Artículo 7")
     documents = [p.document.id for p in answer.retrieved[:5]]
     assert max(documents.count(d) for d in documents) <= 3
+
+
+def _lead_in_composer(**settings):
+    """A law whose article opens with a colon-ended lead-in, its list items in the next chunk."""
+    from assistant.answer.compose import ExtractiveComposer
+    from assistant.records import Article, Chunk, Document, DocumentMeta, Page
+    from assistant.search.sparse import SparseIndex
+    from assistant.settings import Settings
+    from assistant.text import tokenize
+
+    text = ("Artículo 31. Son obligaciones de los mexicanos:\n"
+            "I. Hacer que sus hijos concurran a las escuelas públicas o privadas;\n"
+            "II. Asistir en los días y horas designados a recibir instrucción cívica y militar;\n"
+            "Fracción reformada DOF 05-03-1993\n"
+            "Artículo 32. La instrucción cívica y militar de los extranjeros se regula por la ley.")
+    second = text.index("Artículo 32")
+    law = Document(meta=DocumentMeta(id="law", file="law.pdf", title="Ley", kind="law", language="es"),
+                   text=text, pages=[Page(start=0, end=len(text), number=1)],
+                   articles=[Article(start=0, end=second, label="Artículo 31", number="31"),
+                             Article(start=second, end=len(text), label="Artículo 32", number="32")])
+    items = text.index("I. Hacer")
+    spans = [(0, items - 1), (items, second - 1), (second, len(text))]
+    chunks = [Chunk(id=f"law:{n}", document_id="law", text=text[a:b], start=a, end=b,
+                    article=law.article_at(a).label, page=1) for n, (a, b) in enumerate(spans)]
+    sparse = SparseIndex.build([tokenize(c.text) for c in chunks])
+    config = Settings(_env_file=None, **settings)
+    return ExtractiveComposer(sparse, chunks, {"law": law}, config, search=lambda query, request: []), law
+
+
+def test_a_colon_ended_lead_in_is_followed_by_the_list_item_that_answers():
+    composer, law = _lead_in_composer(quote_keep_ratio=0.9)
+    tokens = contextualise("¿Qué obligaciones tienen los mexicanos con la instrucción cívica?", []).own_tokens
+    chosen = composer.select(tokens, [Hit(0, 1.0)], 1)  # only the lead-in's chunk was retrieved
+    quotes = [law.text[s.start:s.end] for s in chosen]
+    assert quotes[0] == "Son obligaciones de los mexicanos:"
+    assert quotes[1].startswith("II. Asistir") and len(chosen) == 2  # the item that answers, not item I
+    assert quotes[1].endswith("cívica y militar;")  # the compilation's reform note is no part of it
+    for citation in composer.cite(chosen):
+        assert law.text[citation.start:citation.end] == citation.quote and citation.article.startswith("Artículo 31")
+
+
+def test_list_items_stop_at_the_article_end_and_can_be_switched_off():
+    composer, law = _lead_in_composer(quote_keep_ratio=0.9)
+    tokens = contextualise("¿Quién regula la instrucción de los extranjeros?", []).own_tokens
+    lead = composer.select(tokens, [Hit(0, 1.0)], 1)[0]
+    item = composer.list_item(tokens, lead)
+    assert item is not None and item.end <= law.articles[0].end  # never Artículo 32's sentence
+    off, _ = _lead_in_composer(quote_keep_ratio=0.9, quote_list_items=0)
+    assert len(off.select(tokens, [Hit(0, 1.0)], 1)) == 1
+    plain = composer.select(tokens, [Hit(2, 1.0)], 1)  # a sentence without a colon brings nothing
+    assert len(plain) == 1
+
+
+def test_real_lead_ins_come_with_their_item_and_no_quote_ends_in_a_reform_note(assistant):
+    """Real index (slow): the Ley de Migración's "tendrán derecho a … acerca de:" is quoted
+    with one of its fracciones after it, from the same article; no quote ends with the
+    compilation's "Fracción reformada DOF …" line."""
+    from assistant.ingest.readers.law_heads import is_reform_note
+
+    answer = assistant.ask("¿Sobre qué tienen derecho a recibir información los migrantes y sus familiares?")
+    leads = [n for n, c in enumerate(answer.citations) if c.quote.rstrip().endswith(":")]
+    assert leads, [c.quote for c in answer.citations]
+    for n in leads:
+        lead, item = answer.citations[n], answer.citations[n + 1]
+        assert item.document.id == lead.document.id and item.start >= lead.end
+        assert item.article.split(",")[0] == lead.article.split(",")[0]
+    text = assistant.documents
+    for citation in answer.citations:
+        assert text[citation.document.id].text[citation.start:citation.end] == citation.quote
+        assert not is_reform_note(citation.quote.rstrip().rsplit("\n", 1)[-1])

@@ -223,3 +223,22 @@ def test_span_correct_holds_the_reference_either_way_round():
     assert span_correct("La Secretaría de Gobernación", "Secretaría de Gobernación")
     assert not span_correct("the Tourism Police", "Ministry of Public Security")
     assert not span_correct("2017", None) and not span_correct("", "2017")
+
+
+def test_instrument_recall_counts_the_evidence_laws_quoted_whatever_their_article():
+    question = q("ml", [EV_A, EV_B, "third evidence string"], type="multi_law",
+                 document=["LMigra.pdf", "LGS.pdf", "LGE.pdf"], article=["Artículo 8", "Artículo 2", "Artículo 9"],
+                 page=[7, 3, 4])
+    cited = record("ml", citations=[
+        {"quote": "another article of the migration law", "document": "docs/LMigra.pdf", "article": "Artículo 30",
+         "page": 9, "section": "", "key_sources": [], "verbatim": True},
+        {"quote": "a health law article", "document": "lgs.PDF", "article": "Artículo 77 Bis 1", "page": 40,
+         "section": "", "key_sources": [], "verbatim": True},
+        {"quote": "the profile", "document": "profile.md", "article": None, "page": None,
+         "section": "x", "key_sources": [], "verbatim": True}])
+    row = score_all([question], [cited])[0]
+    assert row["instrument_recall"] == pytest.approx(2 / 3)  # LGE.pdf never quoted; the profile does not count
+    assert row["law_article_recall"] == 0.0  # none of the reference articles
+    single = q("one", [EV_A], document="LMigra.pdf", article="Artículo 8", page=7)
+    assert score_all([single], [record("one")])[0]["instrument_recall"] is None
+    assert aggregate([row])["instrument_recall"] == pytest.approx(2 / 3)

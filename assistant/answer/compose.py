@@ -16,7 +16,7 @@ from assistant.answer.article_links import ArticleLinks
 from assistant.answer.citations import key_sources_by_document, make_citation
 from assistant.answer.instruments import InstrumentNames, asks_for_instruments, list_instruments
 from assistant.answer.legal_answer import LegalAnswer
-from assistant.ingest.chunking import is_quotable, quote_spans
+from assistant.ingest.chunking import is_quotable, quote_spans, without_note_tail
 from assistant.records import AnswerSpan, Chunk, Citation, Document, Instrument, Turn, Verdict
 from assistant.search.query import Hit, Query
 from assistant.search.sparse import SparseIndex
@@ -73,6 +73,7 @@ class ExtractiveComposer:
             other = bool(language) and document.meta.language[:2] != language
             for position, (start, end) in enumerate(quote_spans(document.text, chunk.start, chunk.end,
                                                                 s.quote_max_chars)):
+                end = without_note_tail(document.text, start, end)
                 sentence = document.text[start:end]
                 if not is_quotable(sentence, s.quote_min_chars):
                     continue
@@ -98,7 +99,44 @@ class ExtractiveComposer:
             used[sentence.hit.position] = used.get(sentence.hit.position, 0) + 1
             seen.add(key)
             chosen.append(sentence)
-        return chosen
+        return self.with_list_items(tokens, chosen, language)
+
+    def with_list_items(self, tokens: list[str], chosen: list[Sentence], language: str = "") -> list[Sentence]:
+        """Each chosen lead-in that ends with a colon is followed by the list item after it
+        that best covers the question (the first item when none does), so "Son obligaciones de
+        los mexicanos:" is never quoted alone."""
+        out: list[Sentence] = []
+        taken = {(s.hit.position, s.start) for s in chosen}
+        for sentence in chosen:
+            out.append(sentence)
+            item = self.list_item(tokens, sentence, language)
+            if item is not None and (item.hit.position, item.start) not in taken:
+                taken.add((item.hit.position, item.start))
+                out.append(item)
+        return out
+
+    def list_item(self, tokens: list[str], lead: Sentence, language: str = "") -> Sentence | None:
+        """The best quote unit among the ``quote_list_items`` after a colon-ended ``lead``,
+        inside its article (laws) or its section; None when ``lead`` ends otherwise."""
+        s = self.settings
+        document = self.documents[self.chunks[lead.hit.position].document_id]
+        if not s.quote_list_items or not document.text[lead.start:lead.end].rstrip().endswith(":"):
+            return None
+        scope = document.article_at(lead.start) or document.section_at(lead.start)
+        stop = min(scope.end if scope is not None else len(document.text), lead.end + 40 * s.quote_max_chars)
+        other = bool(language) and document.meta.language[:2] != language
+        best: Sentence | None = None
+        for start, end in quote_spans(document.text, lead.end, stop, s.quote_max_chars)[: s.quote_list_items]:
+            end = without_note_tail(document.text, start, end)
+            if not is_quotable(document.text[start:end], s.quote_min_chars):
+                continue
+            position = self.chunk_at(document.id, start)
+            if position is None:
+                continue
+            score = self.sparse.coverage(tokens, token_set(document.text[start:end]), cognates=other)
+            if best is None or score > best.score:
+                best = Sentence(Hit(position, lead.hit.score), start, end, score)
+        return best
 
     def cite(self, sentences: list[Sentence], first: int = 1) -> list[Citation]:
         citations = []
@@ -190,7 +228,7 @@ class ExtractiveComposer:
             if left <= start and end <= right:
                 if right - left < self.settings.quote_min_chars and i + 1 < len(spans):
                     right = spans[i + 1][1]  # a bare heading ("Artículo 8.") quoted with what follows
-                return Sentence(hit, left, right, 0.0)
+                return Sentence(hit, left, max(end, without_note_tail(self.documents[document_id].text, left, right)), 0.0)
         return None
 
     def chunk_at(self, document_id: str, offset: int) -> int | None:

@@ -201,6 +201,17 @@ def law_article_recall(question: Question, citations: list[dict]) -> float | Non
     return len(wanted & cited) / len(wanted)
 
 
+def instrument_recall(question: Question, citations: list[dict]) -> float | None:
+    """Share of the evidence's documents that some citation quotes, for questions whose
+    evidence stands in two or more documents ("which laws …?"; None otherwise): whether the
+    answer names the right laws, whichever of their articles it quotes."""
+    wanted = {PurePath(str(i.document or "")).name.casefold() for i in question.items()}
+    if len(wanted) < 2:
+        return None
+    quoted = {PurePath(str(c.get("document") or "")).name.casefold() for c in citations}
+    return len(wanted & quoted) / len(wanted)
+
+
 def score_question(question: Question, record: dict, retrieval: dict | None = None, ks=KS) -> dict:
     """All per-question values (None where a metric does not apply)."""
     citations = record.get("citations") or []
@@ -225,6 +236,7 @@ def score_question(question: Question, record: dict, retrieval: dict | None = No
         row["article_acc"] = _label_accuracy(question, citations, "article")
         row["page_acc"] = _label_accuracy(question, citations, "page")
         row["law_article_recall"] = law_article_recall(question, citations)
+        row["instrument_recall"] = instrument_recall(question, citations)
         if question.sources:
             cited = {normalise(label) for c in citations for label in c.get("key_sources") or []}
             row["key_source_recall"] = sum(normalise(s) in cited for s in question.sources) / len(question.sources)
@@ -237,7 +249,7 @@ def score_question(question: Question, record: dict, retrieval: dict | None = No
             row["keyword_recall"] = None
     else:
         for key in ("support", "section_acc", "article_acc", "page_acc", "key_source_recall", "keyword_recall",
-                    "law_article_recall"):
+                    "law_article_recall", "instrument_recall"):
             row[key] = None
     return row
 
@@ -312,7 +324,7 @@ def aggregate(rows: list[dict], ks=KS) -> dict:
     names = {"support": "citation_support", "section_acc": "section_accuracy",
              "article_acc": "article_accuracy", "page_acc": "page_accuracy",
              "key_source_recall": "key_source_recall", "keyword_recall": "keyword_recall",
-             "law_article_recall": "law_article_recall"}
+             "law_article_recall": "law_article_recall", "instrument_recall": "instrument_recall"}
     for key, name in names.items():
         values = [r.get(key) for r in rows if r.get(key) is not None]
         out[name] = _mean(values)

@@ -125,6 +125,19 @@ def quote_spans(text: str, start: int, end: int, longest: int = 600) -> list[tup
     return spans
 
 
+def without_note_tail(text: str, start: int, end: int) -> int:
+    """The end of ``text[start:end]`` before its trailing reform-note lines ("…;\nFracción
+    reformada DOF 25-05-2011"): the compilation's note is not the law's text. A unit that is
+    all note keeps its end (``is_quotable`` drops it)."""
+    cut = end = _trim(text, start, end)[1]
+    while True:
+        line_start = text.rfind("\n", start, cut)
+        if line_start <= start or not is_reform_note(text[line_start:cut]):
+            break
+        cut = line_start
+    return _trim(text, start, cut)[1] if cut < end else end
+
+
 def is_quotable(sentence: str, min_chars: int) -> bool:
     """A quote unit worth quoting: long enough, has words, not a law's reform note."""
     return len(sentence) >= min_chars and bool(_WORDS.search(sentence)) and not is_reform_note(sentence)
