@@ -110,6 +110,8 @@ class Finding:
     matched: frozenset[str] = frozenset()
     own: float = 0.0  # subject coverage of the sentence alone (picks the answer sentence)
     counted: bool = True  # the sentence ± neighbours name what "how many …" counts (true across languages)
+    rarest: bool = True  # the sentence itself names the question's rarest subject term (true when it has none)
+    span_counts: bool = True  # the first span names what "how many …" counts, or is a bare number
 
 
 class SubjectTerms:
@@ -119,6 +121,12 @@ class SubjectTerms:
         self.terms = [t for t in dict.fromkeys(tokens) if t not in _ASKING and t not in asking and not t.isdigit()]
         self.years = {t for t in tokens if re.fullmatch(r"(1[89]|20)\d\d", t)}  # a figure *for that year*
         self.weights = {t: sparse.idf(t) for t in self.terms}
+
+    @property
+    def rarest(self) -> str:
+        """The subject term of highest idf ("COPRED" in "the share of the budget assigned to
+        COPRED"), "" when the question has none."""
+        return max(self.terms, key=self.weights.__getitem__, default="")
 
     def covered(self, words: Set[str]) -> frozenset[str]:
         """Subject terms present in ``words`` (the same token or the same cognate key)."""
@@ -165,6 +173,7 @@ class TypedJudge:
         # a follow-up's tokens include the previous question's; "which laws" asks, it is no subject
         subject = SubjectTerms(self.sparse, query.tokens, set(tokenize(" ".join(kind.listing))))
         counted = tokenize(kind.counted)[:1]
+        rarest = subject.rarest
         findings = []
         for rank, hit in enumerate(hits[: self.settings.typed_judge_passages]):
             chunk = self.chunks[hit.position]
@@ -181,11 +190,13 @@ class TypedJudge:
                 found = by_subject(found, document.text, subject, start, end,
                                    kind.answer_type == "person_org") if len(found) > 1 else found
                 found = by_measure(found, document.text, kind.measure, kind.unit)
-                own = subject.share(subject.covered(words[i]), words[i])
                 names_counted = (not counted or document.meta.language[:2] != query.language
                                  or cognate_match(counted[0], window, cognate_keys(window)))
+                own_terms = subject.covered(words[i])
                 findings.append(Finding(rank, document.id, start, end, subject.share(matched, window),
-                                        tuple(found), matched, own, names_counted))
+                                        tuple(found), matched, subject.share(own_terms, words[i]), names_counted,
+                                        not rarest or rarest in own_terms,
+                                        not found or names_count(document.text[found[0][0]:found[0][1]], counted)))
         return findings
 
     def person_like(self, name: str) -> bool:
@@ -207,6 +218,16 @@ class TypedJudge:
         words = [frozenset(tokenize(document.text[a:b])) for a, b in spans]
         return context, spans, words, [is_quotable(document.text[a:b], self.settings.quote_min_chars)
                                        for a, b in spans]
+
+
+def names_count(span: str, counted: list[str]) -> bool:
+    """Whether a count's span counts the asked thing: a bare number ("14"), or a number whose
+    words name the counted noun or its cognate ("120 agentes" for "how many agents"); "more
+    than 30 organizations" does not count public servants. True when nothing is counted."""
+    if not counted or not re.search(r"[^\W\d_]{3,}", NUMBER.sub(" ", span)):
+        return True
+    words = token_set(span)
+    return cognate_match(counted[0], words, cognate_keys(words))
 
 
 def named_body(name: str) -> bool:

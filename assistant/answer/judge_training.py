@@ -4,9 +4,9 @@ Each training question (the files of ``DEFAULT_TRAINING`` — never the held-out
 eval/test.jsonl) runs the ask path's retrieve and rerank stages; ``LearnedJudge.signals``
 gives its SIGNALS row and the label is whether the test set marks it unanswerable. A
 logistic regression (scikit-learn, scaled, class-balanced) or gradient-boosted trees
-(``--model trees``) is compared by 5-fold
-cross-validation repeated over seeds; the refusal threshold is chosen on the
-cross-validated probabilities — the best refusal F1 whose false-refusal rate stays within
+(``--model trees``) is compared by cross-validation with one fold per training file (each
+file's questions scored by a model that never saw the file, as a fresh file would be),
+repeated over seeds; the refusal threshold is chosen on the cross-validated probabilities — the best refusal F1 whose false-refusal rate stays within
 ``max_false_refusal`` — and stored in the model file with the cross-validated figures.
 
 ``mgi train-judge`` (``register(app)``) runs it and writes the model file.
@@ -70,12 +70,16 @@ def refusal_figures(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str,
 
 
 def cross_validated(x: np.ndarray, y: np.ndarray, seeds: int = 5, folds: int = 5,
-                    kind: str = "logistic") -> np.ndarray:
-    """Each question's P(unanswerable) from ``kind`` models not trained on it, averaged over seeds."""
+                    kind: str = "logistic", groups: np.ndarray | None = None) -> np.ndarray:
+    """Each question's P(unanswerable) from ``kind`` models not trained on it, averaged over
+    seeds. With ``groups`` of at least three values (the training file of each question), each
+    group is one fold, so a file is scored as a fresh file would be; else ``folds`` random folds."""
     probabilities = np.zeros((seeds, len(y)))
+    grouped = groups is not None and len(np.unique(groups)) >= 3
     for seed in range(seeds):
-        fold_of = np.random.default_rng(seed).permutation(len(y)) % folds
-        for fold in range(folds):
+        fold_of = np.unique(groups, return_inverse=True)[1] if grouped else \
+            np.random.default_rng(seed).permutation(len(y)) % folds
+        for fold in np.unique(fold_of):
             model = make_model(kind, seed).fit(x[fold_of != fold], y[fold_of != fold])
             probabilities[seed, fold_of == fold] = model.predict_proba(x[fold_of == fold])[:, 1]
     return probabilities.mean(axis=0)
@@ -99,10 +103,13 @@ def train(assistant, signals: JudgeSignals, files: list[Path], out: Path | None,
     """Collect, cross-validate, choose the threshold, fit on everything, write the model."""
     from assistant.evaluation.testset import load_testset
 
-    questions = [q for file in files for q in load_testset(file)]
-    x, y, _ = collect_out_of_fold(assistant, signals, questions)
-    chosen = choose_threshold(cross_validated(x, y, kind=kind), y, max_false_refusal)
-    report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "model": kind, "cross_validated": chosen}
+    parts = [(file.name, collect_out_of_fold(assistant, signals, load_testset(file))) for file in files]
+    parts = [(name, found) for name, found in parts if len(found[1])]
+    x, y = np.vstack([found[0] for _, found in parts]), np.concatenate([found[1] for _, found in parts])
+    groups = np.concatenate([[name] * len(found[1]) for name, found in parts])
+    chosen = choose_threshold(cross_validated(x, y, kind=kind, groups=groups), y, max_false_refusal)
+    report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "model": kind,
+              "folds": "training files" if len(set(groups)) >= 3 else "random", "cross_validated": chosen}
     if out is not None:
         meta = {"trained_on": [str(f) for f in files], "questions": int(len(y)), "unanswerable": int(y.sum()),
                 "threshold": chosen["threshold"], "cross_validated": chosen,

@@ -7,7 +7,9 @@ judges compute — idf coverage and dense z-score over the top passages (each ov
 calibrated threshold, so the scale is the same for every backend), a capitalised name the
 corpus never mentions, how much of the question's subject the best top sentence covers, and
 for typed questions how well the best sentence *holding an answer of the asked type* covers
-it and whether that sentence names what a "how many …" question counts — and combines them
+it, whether that sentence names what a "how many …" question counts, how much of the subject
+that sentence names *by itself*, whether it names the subject's rarest term and whether the
+answer span itself counts the asked thing — and combines them
 with a small logistic model trained on the training splits
 (``mgi train-judge``, assistant.answer.judge_training; shipped as judge-v2.json beside this
 module, scored with numpy). It refuses when the model's probability reaches the threshold
@@ -45,6 +47,9 @@ SIGNALS: tuple[str, ...] = (
     "answer_coverage",  # the same, among sentences holding an answer of the asked type (1 untyped)
     "typed_question",  # the question asks for a figure, date, amount, name, place or article
     "counted_named",  # the answer sentence ± neighbours name what "how many …" counts (1 when not asked)
+    "answer_own",  # the answer sentence's own coverage of the subject, without neighbours (1 untyped)
+    "rarest_named",  # the answer sentence itself names the subject's rarest term (1 untyped)
+    "counted_in_span",  # the answer span counts what "how many …" counts, or is a bare number (1 untyped)
 )
 
 
@@ -75,10 +80,18 @@ class JudgeSignals:
         subject = max((f.coverage for f in findings), default=0.0)
         answering = [f for f in findings if f.spans]
         answer = max((f.coverage for f in answering), default=0.0) if reading.typed else 1.0
-        counted = float(best_answer(answering, self.typed.settings).counted) if reading.typed and answering else \
-            float(not reading.typed)
-        row = np.array([[coverage, z, float(bool(missing)), subject, answer, float(reading.typed), counted]])
+        row = np.array([[coverage, z, float(bool(missing)), subject, answer, float(reading.typed),
+                         *answer_sentence_signals(answering, reading, self.typed.settings)]])
         return Reading(row, findings, kind, missing)
+
+
+def answer_sentence_signals(answering: list[Finding], reading: QuestionType, settings: Settings) -> list[float]:
+    """counted_named, answer_own, rarest_named and counted_in_span of the answer sentence
+    (``best_answer``): all 1 for an untyped question, 0 for a typed one with no answer span."""
+    if not reading.typed or not answering:
+        return [float(not reading.typed)] * 4
+    best = best_answer(answering, settings)
+    return [float(best.counted), best.own, float(best.rarest), float(best.span_counts)]
 
 
 class LearnedJudge:

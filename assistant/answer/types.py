@@ -9,7 +9,8 @@ it (so the judge can leave them out of the question's subject). General rules, i
 3. quantity — "how many / how long / how often / what share / percentage / rate",
    "cuántos / cuánto tiempo / qué porcentaje / con qué frecuencia …" (and "how much" without
    a money word);
-4. date — "when / what year / since when / what day", "cuándo / en qué año / qué día" ("when"
+4. date — "when / what year / since when / what (exact) day / what month", "cuándo / en qué año /
+   qué día / qué mes" ("when"
    / "cuando" opening the question or joined by "and"; inside a clause it only joins clauses);
 5. person_org — "who", "which ministry / agency / body …", "qué dependencia / instituto …";
 6. place — "where", "in which states / cities", "dónde", "en qué entidades …";
@@ -82,8 +83,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"\b(what|which|que|cual|con que|a que)( [\w-]+){{0,2}} ({_MEASURE_NOUNS})\b")),
     ("date", re.compile(
         r"(^|\b(and|or|y|o|but|pero) )(when|cuando)\b|"  # "when …" asks; "what happens when …" joins clauses
-        r"\b(what years?|which years?|in what year|since when|until when|what date|which date|what day|during which years|"
-        r"desde cuando|en que anos?|que anos?|que dia|en que fecha|que fecha|hasta cuando|durante que anos)\b")),
+        r"\b(what years?|which years?|in what year|since when|until when|(what|which)( exact| precise| specific)? "
+        r"(date|day|month)|during which years|desde cuando|en que anos?|que anos?|que (dia|mes)|en que fecha|que fecha|"
+        r"hasta cuando|durante que anos)\b")),
     ("person_org", re.compile(
         rf"^(who|quien|quienes)\b|\b(and|y) (who|quien)\b|\bwho (is|are|runs|leads|heads|was|handles|"
         rf"deals|coordinates|investigates)\b|\b(which|what|que|cual|cuales)( \w+){{0,2}} ({_ORG_HEADS})\b|"
@@ -222,8 +224,8 @@ def main_clause(question: str) -> str:
     return question[match.end():] if match else question
 
 
-_EXACT_DATE = re.compile(r"\b(what|which) (exact )?(date|day)\b|\b(que|cual|en que) (fecha|dia)\b|\bfecha exacta\b|"
-                         r"\bexact date\b|\bon what date\b")
+_EXACT_DATE = re.compile(r"\b(what|which)( exact| precise| specific)? (date|day)\b|\b(que|cual|en que) (fecha|dia)\b|"
+                         r"\b(fecha|dia) exact[oa]\b|\bexact (date|day)\b|\bon what date\b")
 
 
 def typed_as(answer_type: str, comparative: bool, match: re.Match[str], form: str,
