@@ -10,9 +10,9 @@ for typed questions how well the best sentence *holding an answer of the asked t
 it, whether that sentence names what a "how many …" question counts, how much of the subject
 that sentence names *by itself*, whether it names the subject's rarest term and whether the
 answer span itself counts the asked thing — and combines them
-with a small logistic model trained on the training splits
-(``mgi train-judge``, assistant.answer.judge_training; shipped as judge-v2.json beside this
-module, scored with numpy). It refuses when the model's probability reaches the threshold
+with a small model trained on the training splits (``mgi train-judge``,
+assistant.answer.judge_training; shipped as judge-v2.json beside this module, a logistic
+model over the first seven signals, scored with numpy; a model reads the signals it names). It refuses when the model's probability reaches the threshold
 chosen by cross-validation (stored in the model; Settings.judge_refuse_probability overrides).
 
 A refused typed question whose subject the passages do discuss is answered "partly"; an
