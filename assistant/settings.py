@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     judge_passages: int = Field(3, ge=1, description="Top passages the judge reads.")
     judge_model: Path = Field(ROOT / "assistant" / "answer" / "judge-v2.json", description='The learned judge\'s model file (judge_stage "learned"; `mgi train-judge` writes it). Missing or unreadable: the evidence judge is used.')
     judge_refuse_probability: float | None = Field(None, ge=0, le=1, description="Learned judge: refuse when P(not answered) reaches this; unset = the threshold chosen by cross-validation and stored in the model file.")
+    judge_refuse_unknown_names: bool | None = Field(None, description="Learned judge: refuse every question naming a place, body or law the corpus never mentions (assistant.answer.unknown), whatever the model says; unset = as the model file was trained (its meta \"refuse_unknown_names\").")
     typed_judge_passages: int = Field(5, ge=1, description='Typed judge: top passages whose sentences are read for an answer of the asked type.')
     typed_answer_coverage: float = Field(0.3, ge=0, le=1, description="Typed judge: a sentence (with its neighbours, title and section) must cover this idf share of the question's subject terms and hold an answer of the asked type (calibrated on eval/dev.jsonl + eval/tune.jsonl).")
     typed_name_coverage: float = Field(0.1, ge=0, le=1, description="Typed judge: the same share for questions asking for a name, place or article (their answers are named, so questions paraphrase more).")

@@ -68,6 +68,34 @@ def cognate(token: str) -> str:
     return key[:5]
 
 
+# English ↔ Spanish word endings and onsets that translate a learned word letter for letter
+# ("senate" / "senado", "secretary" / "secretaria", "presidency" / "presidencia",
+# "statute" / "estatuto"): general spelling correspondences, applied to whole words.
+_ENDINGS = (("ate", ("ado", "ato", "ada")), ("ary", ("ario", "aria")), ("ory", ("orio", "oria")),
+            ("cy", ("cia",)), ("ty", ("dad",)), ("tion", ("cion",)), ("sion", ("sion",)),
+            ("ic", ("ico", "ica")), ("ous", ("oso", "osa")), ("ism", ("ismo",)), ("ist", ("ista",)),
+            ("ment", ("mento",)), ("ence", ("encia",)), ("ance", ("ancia",)), ("ute", ("uto",)),
+            ("ive", ("ivo", "iva")), ("ium", ("io",)), ("ude", ("ud",)), ("ure", ("ura",)))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def cognate_forms(word: str, language: str = "en") -> frozenset[str]:
+    """Folded words of the other language that ``word`` (folded, five letters or more, of
+    ``language``) would be by the endings and onsets above ("senate" → "senado"; Spanish
+    "senado" → "senate"; "statute" → "estatuto"); empty for a shorter word."""
+    if len(word) < 5:
+        return frozenset()
+    forms: set[str] = set()
+    for english, spanish in _ENDINGS:
+        if language == "en" and word.endswith(english):
+            forms.update(word[: -len(english)] + ending for ending in spanish)
+        elif language == "es":
+            forms.update(word[: -len(ending)] + english for ending in spanish if word.endswith(ending))
+    onset, swap = (r"s[^aeiou]", lambda f: "e" + f) if language == "en" else (r"es[^aeiou]", lambda f: f[1:])
+    forms |= {swap(form) for form in (forms | {word}) if re.match(onset, form)}
+    return frozenset(forms - {word})
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def cognate_keys(words: frozenset[str]) -> frozenset[str]:
     """The cognate keys of the words long enough to have one (five letters or more)."""

@@ -119,3 +119,12 @@ def test_the_answer_says_how_it_read_an_acronym():
     html = templates.env.get_template("_answer.html").render(answer=answer, turn_n=None)
     assert ('Read <abbr title="Consejo Nacional para Prevenir la Discriminación">CONAPRED</abbr> as '
             "“Consejo Nacional para Prevenir la Discriminación”.") in html
+
+
+def test_a_two_letter_acronym_of_a_corpus_name_is_known():
+    profile = Document(meta=DocumentMeta(id="p", file="profile.md", title="Profile", kind="profile", language="en"),
+                       text="Many returnees come back from the United States of America every year.")
+    acronyms = Acronyms([profile], lambda token: 0, 0)
+    query = acronyms.expand(contextualise("How many Mexicans were returned from the US in 2021?", []))
+    assert query.expanded == {"US": "United States"}
+    assert acronyms.expand(contextualise("What does the EU say?", [])).expanded == {}  # no name fits

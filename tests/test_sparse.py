@@ -52,7 +52,8 @@ def test_together_says_whether_some_chunk_holds_every_token():
     index = SparseIndex.build([["refugee", "protection"], ["housing", "fund"], ["proteccion", "civil"]])
     assert index.together(["refugee", "protection"])
     assert not index.together(["refugee", "housing"])  # each is used, never in one chunk
-    assert index.together(["civil", "protection"]) is False  # "protection" is a corpus word: no cognate reading
+    assert index.together(["civil", "protection"])  # the English word meets its Spanish cognate too
+    assert index.together(["civil", "protection"], cognates=False) is False
     spanish = SparseIndex.build([["proteccion", "civil"], ["vivienda"]])
     assert spanish.together(["civil", "protection"])  # a word the corpus never uses meets its cognate
     assert spanish.warm_up()["prote"] == ["proteccion"]  # the map, built once (Assistant.warm_up)

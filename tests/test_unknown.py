@@ -38,3 +38,27 @@ def test_a_law_of_a_jurisdiction_no_document_covers_is_unknown():
     assert unknown("What does Guatemala's Migration Code say?") == ["Guatemala's Migration Code"]  # the longer name
     assert unknown("What does the migration law of Mexico say about health?") == []  # the law's jurisdiction
     assert unknown("What does Mexico City's migration law say about health?") == []  # a title word and the jurisdiction
+
+
+def _vocabulary(*tokens: str):
+    from assistant.search.sparse import SparseIndex
+
+    return SparseIndex.build([list(tokens), ["otro"]])
+
+
+def test_a_word_whose_translation_the_corpus_uses_is_known():
+    laws = _vocabulary("senado", "estatuto", "secretaria", "presidencia", "procedur", "federal", "tropa")
+    assert unknown_words(laws, "May foreign troops pass if the Senate agrees?") == []  # senate → senado
+    assert unknown_words(laws, "Does the old Statute still apply?") == []  # statute → estatuto
+    assert unknown_words(laws, "Who appoints a Secretary under the Presidency?") == []
+    assert unknown_words(laws, "Which laws follow the Federal Procedure?") == []  # its plural "procedures"
+    assert unknown_words(laws, "Does the Senate meet in Guadalajara?") == ["Guadalajara"]
+    assert unknown_words(_vocabulary("quedado"), "¿Qué dice el perfil sobre el programa Quédate?") == ["Quédate"]
+
+
+def test_a_name_glossed_with_known_words_is_known():
+    infonavit = _vocabulary("consejo", "administracion", "comision", "vigilancia", "infonavit")
+    assert unknown_words(infonavit, "Who presides over INFONAVIT's Board of Directors (Consejo de Administración)?") == []
+    assert unknown_words(infonavit, "How is the Oversight Commission (Comisión de Vigilancia) composed?") == []
+    assert unknown_words(infonavit, "Who chairs the Oversight Board (Junta Fantasma)?") == ["Oversight", "Board", "Fantasma"]
+    assert unknown_words(infonavit, "Does the US-based fund help?", {"US"}) == []  # the known acronym's compound

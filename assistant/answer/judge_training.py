@@ -99,20 +99,26 @@ def choose_threshold(p: np.ndarray, y: np.ndarray, max_false_refusal: float) -> 
 
 
 def train(assistant, signals: JudgeSignals, files: list[Path], out: Path | None,
-          max_false_refusal: float = MAX_FALSE_REFUSAL, kind: str = "logistic") -> dict:
-    """Collect, cross-validate, choose the threshold, fit on everything, write the model."""
+          max_false_refusal: float = MAX_FALSE_REFUSAL, kind: str = "logistic",
+          refuse_unknown: bool = True) -> dict:
+    """Collect, cross-validate, choose the threshold, fit on everything, write the model.
+    With ``refuse_unknown`` a question the unknown-name reader flags counts as refused
+    whatever its probability (as ``LearnedJudge`` then serves it) when the threshold is chosen."""
     from assistant.evaluation.testset import load_testset
 
     parts = [(file.name, collect_out_of_fold(assistant, signals, load_testset(file))) for file in files]
     parts = [(name, found) for name, found in parts if len(found[1])]
     x, y = np.vstack([found[0] for _, found in parts]), np.concatenate([found[1] for _, found in parts])
     groups = np.concatenate([[name] * len(found[1]) for name, found in parts])
-    chosen = choose_threshold(cross_validated(x, y, kind=kind, groups=groups), y, max_false_refusal)
-    report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "model": kind,
+    probabilities = cross_validated(x, y, kind=kind, groups=groups)
+    if refuse_unknown:
+        probabilities = np.where(x[:, SIGNALS.index("unknown_name")] > 0, 1.0, probabilities)
+    chosen = choose_threshold(probabilities, y, max_false_refusal)
+    report = {"questions": int(len(y)), "unanswerable": int(y.sum()), "model": kind, "refuse_unknown_names": refuse_unknown,
               "folds": "training files" if len(set(groups)) >= 3 else "random", "cross_validated": chosen}
     if out is not None:
         meta = {"trained_on": [str(f) for f in files], "questions": int(len(y)), "unanswerable": int(y.sum()),
-                "threshold": chosen["threshold"], "cross_validated": chosen,
+                "threshold": chosen["threshold"], "cross_validated": chosen, "refuse_unknown_names": refuse_unknown,
                 "max_false_refusal": max_false_refusal, "query_adapters": adapter_names(assistant),
                 "created": time.strftime("%Y-%m-%d")}
         model = make_model(kind).fit(x, y)
@@ -133,6 +139,9 @@ def register(app) -> None:
                                                 help="Largest cross-validated share of answerable questions refused."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Cross-validate only; write nothing."),
         model: str = typer.Option("logistic", "--model", help=MODEL_HELP, callback=model_kind),
+        refuse_unknown: bool = typer.Option(True, "--refuse-unknown-names/--weigh-unknown-names",
+                                            help="Refuse a question naming what the corpus never mentions outright "
+                                                 "(else the model weighs the signal)."),
     ) -> None:
         """Train the learned judge on the training splits (never eval/test.jsonl)."""
         from assistant.answer.judge import TypedJudge
@@ -141,4 +150,4 @@ def register(app) -> None:
         index = assistant.index
         signals = JudgeSignals(TypedJudge(index.sparse, index.chunks, index.documents, settings))
         target = None if dry_run else (out or settings.judge_model)
-        typer.echo(json.dumps(train(assistant, signals, chosen, target, max_false_refusal, model), indent=1))
+        typer.echo(json.dumps(train(assistant, signals, chosen, target, max_false_refusal, model, refuse_unknown), indent=1))

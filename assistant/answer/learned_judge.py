@@ -97,10 +97,12 @@ def answer_sentence_signals(answering: list[Finding], reading: QuestionType, set
 class LearnedJudge:
     """Refuse when the shipped model says the passages do not answer (module docstring)."""
 
-    def __init__(self, signals: JudgeSignals, model: RankerModel, threshold: float) -> None:
+    def __init__(self, signals: JudgeSignals, model: RankerModel, threshold: float,
+                 refuse_unknown: bool = False) -> None:
         self.signals = signals
         self.model = model
         self.threshold = threshold
+        self.refuse_unknown = refuse_unknown  # a name the corpus never mentions refuses outright
         self.names = InstrumentNames(signals.typed.documents)  # "which article of <law>"
 
     @classmethod
@@ -111,9 +113,10 @@ class LearnedJudge:
         except (OSError, ValueError, KeyError) as error:
             log.warning("learned judge unavailable (%s); keeping the evidence judge", error)
             return typed.evidence
-        threshold = settings.judge_refuse_probability
+        threshold, hard = settings.judge_refuse_probability, settings.judge_refuse_unknown_names
         return cls(JudgeSignals(typed), model,
-                   float(model.meta.get("threshold", 0.5)) if threshold is None else threshold)
+                   float(model.meta.get("threshold", 0.5)) if threshold is None else threshold,
+                   bool(model.meta.get("refuse_unknown_names", False)) if hard is None else hard)
 
     def probability(self, row: np.ndarray) -> float:
         """P(the documents do not answer) for one SIGNALS row."""
@@ -144,7 +147,7 @@ class LearnedJudge:
         base = Verdict(outcome="answered", answer_type=kind.answer_type, comparative=kind.comparative,
                        strength=max(reading.row[0, 0], reading.row[0, 1]), reason="the top passages cover the question")
         detail = detail_of(kind.reading)
-        if self.probability(reading.row) < self.threshold:
+        if not (reading.missing and self.refuse_unknown) and self.probability(reading.row) < self.threshold:
             answering = self.answering(findings, kind.answer_type, query)
             return with_span(base, answering, detail, query.text, self.signals.typed.settings) if kind.typed and answering else base
         if reading.missing:

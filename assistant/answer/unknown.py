@@ -12,7 +12,10 @@ as readily as one about the Ley sobre Refugiados. ``UnknownNames`` lists, for a 
 - laws of a jurisdiction that no document's title or jurisdiction names ("la ley migratoria
   de Costa Rica", "Guatemala's Migration Code"; a capitalised "Ley de …" is a title, read
   by the rule above).
-Acronyms whose names the corpus holds (search.acronyms) are known.
+Acronyms whose names the corpus holds (search.acronyms) are known. So is a name the question
+glosses with words the corpus uses ("the Board of Directors (Consejo de Administración)"),
+and a word whose letter-for-letter translation the corpus uses (``text.cognate_forms``:
+"the Senate" in a question over laws that say "el Senado").
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Set
 
 from assistant.records import Document
 from assistant.search.sparse import SparseIndex
-from assistant.text import tokenize
+from assistant.text import cognate_forms, fold, question_language, tokenize
 
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÁÉÍÓÚÑ][\w'’-]+")
 _HEAD = (r"(?:Ley|Leyes|Law|Act|Code|C[óo]digo|Reglamento|Regulations?|Constitution|Constituci[óo]n|Decree|"
@@ -40,18 +43,49 @@ _GENERIC = frozenset(tokenize(
     "what which does do is are the"))
 
 
+_GLOSS = re.compile(r"((?:[A-ZÁÉÍÓÚÑ][\w'’-]*|of|the|to|for|and|on|de|del|la|las|los|el|y|para)"
+                    r"(?:\s+(?:[A-ZÁÉÍÓÚÑ][\w'’-]*|of|the|to|for|and|on|de|del|la|las|los|el|y|para)){0,9})"
+                    r"\s*\(([^()]+)\)")
+
+
 def unknown_words(sparse: SparseIndex, question: str, known: Set[str] = frozenset()) -> list[str]:
     """Capitalised words inside the question (names: "Buenos Aires", "France") that occur
-    nowhere in the corpus — except ``known`` ones (acronyms whose names the corpus holds)."""
+    nowhere in the corpus — except ``known`` ones (acronyms whose names the corpus holds),
+    words a parenthesis of known words glosses, and words whose translation the corpus uses."""
+    glossed = glossed_words(sparse, question, known)
+    language = question_language(question)
     missing = []
     for word in _NAME.findall(question):
         word = re.sub(r"['’]s$", "", word)  # "CONAPRED's" is CONAPRED
-        if word in known:
-            continue
+        if word in known or word in glossed or any(part in known for part in word.split("-")):
+            continue  # "US-based" is the known "US"
         tokens = tokenize(word)
-        if tokens and not any(sparse.knows(t) for t in tokens):
+        if tokens and not any(sparse.knows(t) or translated(sparse, t, language) for t in tokens):
             missing.append(word)
     return missing
+
+
+def translated(sparse: SparseIndex, token: str, language: str = "en") -> bool:
+    """The corpus uses ``token``'s plural or a letter-for-letter translation of it, a word of
+    ``language`` ("senate" → "senado")."""
+    forms = {token + "s", *cognate_forms(fold(token), language)}  # "procedure": the corpus has "procedures"
+    return any(sparse.knows(form) for t in forms for form in tokenize(t))
+
+
+def glossed_words(sparse: SparseIndex, question: str, known: Set[str] = frozenset()) -> frozenset[str]:
+    """Words of a name the question glosses in parentheses with words the corpus uses, and of
+    a parenthesis glossing a known name: "Oversight Commission (Comisión de Vigilancia)"."""
+    def is_known(text: str) -> bool:
+        tokens = tokenize(text)
+        return bool(tokens) and all(sparse.knows(t) or t in folded for t in tokens)
+
+    folded = {t for name in known for t in tokenize(name)}
+    words: set[str] = set()
+    for match in _GLOSS.finditer(question):
+        name, gloss = match.group(1), match.group(2)
+        if is_known(gloss) or is_known(name):
+            words.update(re.findall(r"[\w'’-]+", name + " " + gloss))
+    return frozenset(words)
 
 
 class UnknownNames:
@@ -78,4 +112,4 @@ class UnknownNames:
         return list(dict.fromkeys(m for m in missing if not any(m != o and m in o for o in missing)))
 
 
-__all__ = ["UnknownNames", "unknown_words"]
+__all__ = ["UnknownNames", "glossed_words", "translated", "unknown_words"]

@@ -30,7 +30,7 @@ from assistant.records import Document
 from assistant.search.query import Query
 from assistant.text import fold, tokenize
 
-_ACRONYM = re.compile(r"\b[A-ZÁÉÍÓÚÑ]{3,10}\b")
+_ACRONYM = re.compile(r"\b[A-ZÁÉÍÓÚÑ]{2,10}\b")
 _CAP_WORD = r"[A-ZÁÉÍÓÚÑ][a-záéíóúñü'’-]*[a-záéíóúñü]"  # "Consejo", not a heading's "OFICIO"
 _CONNECTORS = ("of", "for", "on", "the", "and", "de", "del", "la", "las", "los", "el", "y", "e", "para",
                "en", "a", "al", "por", "in", "to")

@@ -83,8 +83,9 @@ class SparseIndex:
         return sum(self.idf(t) for t in unique if cognate_match(t, words, keys)) / total
 
     def together(self, tokens: Iterable[str], cognates: bool = True) -> bool:
-        """Some chunk holds every token — or, with ``cognates``, for a token the corpus never
-        uses, a corpus word sharing its cognate key (``text.cognate``: "protection" / "protección")."""
+        """Some chunk holds every token — or, with ``cognates``, for a token of five letters or
+        more, the token or a corpus word sharing its cognate key (``text.cognate``: "protection" /
+        "protección": an English title's words may stand together only in a Spanish passage)."""
         common: np.ndarray | None = None
         for token in dict.fromkeys(tokens):
             rows = self._postings(token, cognates)
@@ -105,7 +106,7 @@ class SparseIndex:
     def _postings(self, token: str, cognates: bool) -> np.ndarray:
         """The chunks holding ``token`` (or one of its cognate variants), sorted and unique."""
         variants = {token}
-        if cognates and len(token) >= 5 and token not in self._vocabulary:
+        if cognates and len(token) >= 5:
             variants.update(self.warm_up().get(cognate(token), []))
         indptr, indices = self._engine.scores["indptr"], self._engine.scores["indices"]
         rows = [np.asarray(indices[indptr[i]: indptr[i + 1]]) for i in
