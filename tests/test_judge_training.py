@@ -43,17 +43,20 @@ def test_cross_validation_scores_every_question_with_a_model_not_trained_on_it()
     assert p.shape == (80,) and p[y == 1].mean() > p[y == 0].mean() + 0.3
 
 
-def _train_synthetic(tmp_path, monkeypatch, unanswerable: int, seed: int, kind: str = "logistic"):
-    """Train on synthetic signals (unanswerable questions cover less): rows, labels, report, model."""
+def _train_synthetic(tmp_path, monkeypatch, unanswerable: int, seed: int, kind: str = "logistic",
+                     refuse_unknown: bool = True):
+    """Train on synthetic signals (unanswerable questions cover less; a few of them name what
+    the corpus never mentions): rows, labels, report, model."""
     rng = np.random.default_rng(seed)
     y = np.array([1] * unanswerable + [0] * (3 * unanswerable))
     x = rng.normal(size=(len(y), len(SIGNALS)))
     x[:, 4] -= 2.0 * y
+    x[:, SIGNALS.index("unknown_name")] = (np.arange(len(y)) < unanswerable // 3).astype(float)
     monkeypatch.setattr(judge_training, "collect", lambda assistant, judge, questions: (x, y, []))
     monkeypatch.setattr("assistant.evaluation.testset.load_testset", lambda path: [])
     out = tmp_path / "judge.json"
     report = judge_training.train(tiny_assistant(), None, [tmp_path / "train.jsonl"], out,
-                                  max_false_refusal=0.1, kind=kind)
+                                  max_false_refusal=0.1, kind=kind, refuse_unknown=refuse_unknown)
     return x, y, report, RankerModel.read(out, SIGNALS)
 
 
@@ -63,6 +66,15 @@ def test_train_writes_a_model_the_judge_reads(tmp_path, monkeypatch):
     assert report["written"] == str(out) and model.meta["threshold"] == report["cross_validated"]["threshold"]
     assert model.meta["cross_validated"]["false_refusal_rate"] <= 0.1
     assert json.loads(out.read_text())["features"] == list(SIGNALS)
+
+
+def test_the_hard_unknown_name_rule_is_recorded_and_counted_as_refused(tmp_path, monkeypatch):
+    _, _, report, model = _train_synthetic(tmp_path, monkeypatch, 15, seed=1)
+    assert report["refuse_unknown_names"] is True and model.meta["refuse_unknown_names"] is True
+    _, _, weighed, weighed_model = _train_synthetic(tmp_path, monkeypatch, 15, seed=1, refuse_unknown=False)
+    assert weighed_model.meta["refuse_unknown_names"] is False
+    # the five flagged unanswerable questions count as refused under the rule, whatever the model says
+    assert report["cross_validated"]["refusal_recall"] >= 5 / 15
 
 
 def test_trees_train_a_model_whose_probabilities_match_scikit_learn(tmp_path, monkeypatch):

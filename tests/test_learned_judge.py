@@ -34,11 +34,11 @@ def model(weights: dict[str, float], bias: float) -> RankerModel:
 NEEDS_ANSWER = model({"answer_coverage": -10.0}, 3.0)
 
 
-def learned(judge_model: RankerModel = NEEDS_ANSWER, threshold: float = 0.5) -> LearnedJudge:
+def learned(judge_model: RankerModel = NEEDS_ANSWER, threshold: float = 0.5, refuse_unknown: bool = False) -> LearnedJudge:
     index = tiny_index()
     settings = Settings(embedder="fake", refusal_min_z={"fake": 1.0}, _env_file=None)
     typed = TypedJudge(index.sparse, index.chunks, index.documents, settings)
-    return LearnedJudge(JudgeSignals(typed), judge_model, threshold)
+    return LearnedJudge(JudgeSignals(typed), judge_model, threshold, refuse_unknown)
 
 
 def hits(*positions: int) -> list[Hit]:
@@ -96,6 +96,16 @@ def test_refusals_name_what_the_corpus_never_mentions():
     assert found.outcome == "not_in_documents" and "Guadalajara" in found.reason
     found = verdict("Do migrants have access to public health services?", 1, judge=refuse_all)
     assert found.outcome == "not_in_documents" and found.reason == "no passage is close enough to the question"
+
+
+def test_with_the_hard_rule_an_unknown_name_refuses_whatever_the_model_says():
+    answer_all = model({}, -5.0)
+    question = "Do migrants in Guadalajara have access to public health services?"
+    assert verdict(question, 1, judge=learned(answer_all)).outcome == "answered"  # the model weighs it
+    found = verdict(question, 1, judge=learned(answer_all, refuse_unknown=True))
+    assert found.outcome == "not_in_documents" and "Guadalajara" in found.reason
+    known = verdict("Do migrants have access to public health services?", 1, judge=learned(answer_all, refuse_unknown=True))
+    assert known.outcome == "answered"
 
 
 def test_which_article_prefers_the_laws_own_sentences_to_a_reports_mention():

@@ -25,7 +25,11 @@ def test_a_question_with_enough_words_stands_alone():
 
 def test_questions_about_what_transitory_articles_say():
     for question in ("¿Cuándo entró en vigor la Ley de Migración?", "Which laws repealed an earlier law?",
-                     "When did the refugee law take effect?", "¿Qué plazo tiene el Ejecutivo para expedir el reglamento?"):
+                     "When did the refugee law take effect?", "¿Qué plazo tiene el Ejecutivo para expedir el reglamento?",
+                     "Is article 42 of the population law still in force?", "Which chapters did the 1996 reform decree add?",
+                     "¿Qué leyes recogen el decreto aprobado en 2010?", "How was the rule phased in?",
+                     "Within how many days of the decree taking effect?", "From when does the new term start to apply?"):
         assert contextualise(question, []).asks_transition, question
-    for question in ("Which laws guarantee migrants access to health care?", "¿Qué derechos tienen los refugiados?"):
+    for question in ("Which laws guarantee migrants access to health care?", "¿Qué derechos tienen los refugiados?",
+                     "Which article lets the President apply the law to foreigners?"):
         assert not contextualise(question, []).asks_transition, question

@@ -13,7 +13,7 @@ chunk's structure — so the ranker adds no model encode beyond those vectors:
   (InstrumentNames), language match, document kind, position in the document, length,
   whether the chunk stands in a law's transitory articles (which rarely answer: 2 % of the
   training evidence in laws, 9 % of the law passages ranked top 5 without the signal), alone
-  and for a question about entry into force, repeal or regulations;
+  and for a question about entry into force, repeal, regulations or a reform decree;
 - document: the chunk's z-score against its own document's band (a Spanish question over
   the English profile stands out within the profile even where Spanish law text scores
   higher on raw cosine), the document's share of the pool and its best candidate;

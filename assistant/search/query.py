@@ -11,8 +11,9 @@ from assistant.text import question_language, tokenize
 
 # What a law's transitory articles say: when it takes effect, what it repeals, the deadlines
 # for its regulations and for adapting to it.
-TRANSITIONAL = re.compile(r"\b(?:vigor|vigencia|into force|(?:took|takes?|come|came) effect|effective|"
-                          r"repeal\w*|abrog\w*|derog\w*|transitori\w*|transitional|reglamento|regulations?)\b",
+TRANSITIONAL = re.compile(r"\b(?:vigor|vigencia|(?:in|into) force|(?:took|tak\w+|come|came|coming) effect|effective|"
+                          r"repeal\w*|abrog\w*|derog\w*|transitori\w*|transitional|reglamento|regulations?|"
+                          r"decrees?|decretos?|phased?|gradual\w*|(?:start|begin)s? to apply)\b",
                           re.IGNORECASE)
 
 
