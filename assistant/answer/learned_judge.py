@@ -11,9 +11,11 @@ it, whether that sentence names what a "how many …" question counts, how much 
 that sentence names *by itself*, whether it names the subject's rarest term and whether the
 answer span itself counts the asked thing — and combines them
 with a small model trained on the training splits (``mgi train-judge``,
-assistant.answer.judge_training; shipped as judge-v2.json beside this module, a logistic
-model over the first seven signals, scored with numpy; a model reads the signals it names). It refuses when the model's probability reaches the threshold
-chosen by cross-validation (stored in the model; Settings.judge_refuse_probability overrides).
+assistant.answer.judge_training; shipped as judge-v5.json beside this module, a logistic
+model over the ten signals, scored with numpy; a model reads the signals it names). It refuses
+when the model's probability reaches the threshold chosen by cross-validation (stored in the
+model; Settings.judge_refuse_probability overrides), and, for a model trained so (its meta
+``refuse_unknown_names``), whenever the question names what the corpus never mentions.
 
 A refused typed question whose subject the passages do discuss is answered "partly"; an
 answered typed question carries the answer span the typed reading found. A bm25-only search
